@@ -1,0 +1,1 @@
+//! Power-law charts and their residuals (SPEC §3.3–§3.5).

@@ -1,0 +1,1 @@
+//! Distances between spectra (SPEC §1, §4.3).

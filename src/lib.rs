@@ -1,0 +1,38 @@
+//! # gsalign: geometric and spectral alignment of deep operator chains
+//!
+//! A deep residual network is a product of near-identity layer Jacobians P_L = J_L ⋯ J_1.
+//! gsalign computes the spectral geometry of such chains (SPEC: ../shared/docs/SPEC.md, after
+//! Liu et al., *Geometric and Spectral Alignment for Deep Neural Network I*, arXiv:2605.02108):
+//!
+//! | concept (SPEC section) | module |
+//! |---|---|
+//! | singular spectra, Frobenius normalisation, Cartan coordinate â, top-radial r (§2, §9) | [`spectrum`] |
+//! | the power-law Cartan orbit p_i(α) = i^{−2α}/H_d(2α), its charts' targets R, R′, Fisher, Bures, KL (§3.1, §3.2, §4) | [`orbit`] |
+//! | power-law charts α_LS, α_top, α_H and their residuals ε, δ_H (§3.3–§3.5) | [`chart`] |
+//! | effective rank as an energy quantile, rank windows, stable rank (§8) | [`rank`] |
+//! | Hellinger and Bures–Wasserstein distances between spectra (§1, §4.3) | [`distance`] |
+//!
+//! Conventions: natural logarithms; singular values descending; k = min(m, n); α is the rank
+//! exponent of singular values (s_i ∝ i^{−α}) and β = 2α the exponent of eigenvalues.
+//!
+//! Parallelism is one level of rayon across matrices ([`parallel`]); every decomposition runs
+//! sequentially inside its task, so results do not depend on the thread count.
+//!
+//! The Python binding (`gsalign._core`) lives behind the `python` cargo feature; embedders use
+//! the crate with default features and never depend on pyo3.
+#![deny(missing_docs)]
+
+pub mod chart;
+pub mod distance;
+pub mod error;
+pub mod orbit;
+pub mod parallel;
+pub mod rank;
+pub mod spectrum;
+
+#[cfg(feature = "python")]
+mod python;
+
+pub use error::{Error, Result};
+pub use parallel::Cancel;
+pub use spectrum::{singular_values, singular_values_batch, Method, Spectrum};

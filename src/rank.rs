@@ -1,0 +1,1 @@
+//! Effective rank as a spectral-energy quantile, rank windows, stable rank (SPEC §8).
