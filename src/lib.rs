@@ -23,6 +23,7 @@
 #![deny(missing_docs)]
 
 pub mod chart;
+pub mod checkpoint;
 pub mod distance;
 pub mod error;
 pub mod orbit;

@@ -12,6 +12,8 @@ from . import exceptions
 from ._core import __version__
 from .exceptions import GsalignError
 from .spectrum import Spectrum, SpectrumBatch, singular_values, spectrum, top_radial
+from .distance import bures_distance, hellinger, total_variation
+from .rank import effective_rank, effective_ranks, erank_bracket, rank_window, stable_rank
 
 __all__ = [
     "__version__",
@@ -22,6 +24,14 @@ __all__ = [
     "singular_values",
     "spectrum",
     "top_radial",
+    "effective_rank",
+    "effective_ranks",
+    "erank_bracket",
+    "rank_window",
+    "stable_rank",
+    "hellinger",
+    "bures_distance",
+    "total_variation",
 ]
 
 
