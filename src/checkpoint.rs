@@ -29,7 +29,7 @@
 
 use crate::error::{Error, Result};
 use memmap2::{Mmap, UncheckedAdvice};
-use serde::de::{Deserializer, IgnoredAny, MapAccess, Visitor};
+use serde::de::{Deserializer, MapAccess, Visitor};
 use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 use std::fs::File;

@@ -22,13 +22,18 @@
 //! the crate with default features and never depend on pyo3.
 #![deny(missing_docs)]
 
+pub mod chain;
 pub mod chart;
+pub mod certify;
 pub mod checkpoint;
 pub mod distance;
 pub mod error;
+pub mod esd;
 pub mod orbit;
 pub mod parallel;
+pub mod profile;
 pub mod rank;
+pub mod scan;
 pub mod spectrum;
 
 #[cfg(feature = "python")]

@@ -115,15 +115,6 @@ fn exprel(x: f64) -> f64 {
     }
 }
 
-/// log1p(x)/x, continuous at 0 (= 1).
-fn log1prel(x: f64) -> f64 {
-    if x == 0.0 {
-        1.0
-    } else {
-        x.ln_1p() / x
-    }
-}
-
 /// e^x − 1 − x ≥ 0 without cancellation.
 fn expm1_minus_x(x: f64) -> f64 {
     if x.abs() < 0.25 {
@@ -244,7 +235,7 @@ pub fn log_harmonic(d: usize, beta: f64) -> Result<f64> {
 }
 
 /// [`log_harmonic`] on validated arguments.
-fn log_h(d: usize, beta: f64) -> f64 {
+pub(crate) fn log_h(d: usize, beta: f64) -> f64 {
     if d == 1 || beta == f64::INFINITY {
         return 0.0;
     }
@@ -304,7 +295,7 @@ fn moment_sum_em(d: usize, beta: f64, c: f64, m: usize) -> f64 {
 }
 
 /// (E_β[log i], Var_β(log i)) on validated arguments.
-fn log_moments(d: usize, beta: f64) -> (f64, f64) {
+pub(crate) fn log_moments(d: usize, beta: f64) -> (f64, f64) {
     if d == 1 || beta == f64::INFINITY {
         return (0.0, 0.0);
     }
@@ -799,7 +790,12 @@ mod tests {
             assert!(m.is_finite() && v > 0.0);
         }
         assert!(close(log_harmonic(d, 0.0).unwrap(), (d as f64).ln(), 1e-15));
-        assert_eq!(effective_rank(d, 0.0, 0.5).unwrap(), d / 2);
+        // β = 0: F(k) = k/d, and the pinned threshold is τ − 64·d·ε.
+        let target = 0.5 - 64.0 * d as f64 * f64::EPSILON;
+        assert_eq!(
+            effective_rank(d, 0.0, 0.5).unwrap(),
+            (target * d as f64).ceil() as usize
+        );
     }
 
     #[test]
@@ -812,9 +808,13 @@ mod tests {
         let (lo, hi) = effective_rank_bounds(1000, 0.5, 0.9).unwrap();
         assert!((lo - 760.4).abs() < 0.05 && hi == 841.0, "{lo} {hi}");
         let (lo, hi) = effective_rank_bounds(1000, 1.0, 0.9).unwrap();
+        // (e·d)^τ = 1232.7 exceeds d and is capped.
+        assert!((lo - 184.5).abs() < 0.05 && hi == 1000.0, "{lo} {hi}");
+        assert!(((0.9 * (1.0 + 1000f64.ln())).exp() - 1232.7).abs() < 0.05);
+        let (_, hi) = effective_rank_bounds(100_000, 1.0, 0.5).unwrap();
         assert!(
-            (lo - 184.5).abs() < 0.05 && (hi - 1232.7).abs() < 0.05,
-            "{lo} {hi}"
+            (hi - (std::f64::consts::E * 1e5).sqrt()).abs() < 1e-9,
+            "{hi}"
         );
         let (_, hi) = effective_rank_bounds(1000, 2.0, 0.9).unwrap();
         assert_eq!(hi, 7.0);

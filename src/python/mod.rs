@@ -5,11 +5,15 @@
 //! converts results to numpy arrays without copying. No mathematics lives here.
 
 mod arrays;
+mod certify;
+mod chain;
 mod chart;
+mod checkpoint;
 mod distance;
 mod orbit;
 mod rank;
 mod runtime;
+mod scan;
 mod spectrum;
 
 use pyo3::prelude::*;
@@ -29,5 +33,9 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     chart::register(m)?;
     rank::register(m)?;
     distance::register(m)?;
+    chain::register(m)?;
+    certify::register(m)?;
+    checkpoint::register(m)?;
+    scan::register(m)?;
     Ok(())
 }

@@ -63,8 +63,30 @@ where
     T: Send,
     F: FnOnce(&Cancel) -> crate::Result<T> + Send,
 {
-    let pool = pool(n_threads)?;
+    run(py, n_threads, true, f)
+}
+
+/// [`enter_core`] for work known to be brief (one small decomposition, well under a tenth of a
+/// second): the GIL is released and `f` runs on the calling thread, with no watcher thread
+/// polling for Ctrl-C and no hop to the pool, which would cost more than the work itself.
+pub(crate) fn enter_core_brief<T, F>(py: Python<'_>, f: F) -> PyResult<T>
+where
+    T: Send,
+    F: FnOnce(&Cancel) -> crate::Result<T> + Send,
+{
+    run(py, None, false, f)
+}
+
+fn run<T, F>(py: Python<'_>, n_threads: Option<usize>, interruptible: bool, f: F) -> PyResult<T>
+where
+    T: Send,
+    F: FnOnce(&Cancel) -> crate::Result<T> + Send,
+{
     let cancel = Cancel::new();
+    if !interruptible {
+        return py.detach(|| f(&cancel)).map_err(|e| to_pyerr(py, e));
+    }
+    let pool = pool(n_threads)?;
     let (result, interrupt) = py.detach(|| {
         std::thread::scope(|scope| {
             let (tx, rx) = mpsc::channel::<()>();

@@ -1,7 +1,7 @@
 //! Bindings for `crate::spectrum`: singular values and per-matrix spectra of matrices and batches.
 
 use super::arrays::{mat_ref, mat_refs, Array2, Array3};
-use super::runtime::{enter_core, light};
+use super::runtime::{enter_core, enter_core_brief, light};
 use crate::parallel::try_map;
 use crate::spectrum::{self, Element, Method, Spectrum};
 use faer::MatRef;
@@ -88,6 +88,10 @@ fn stack<'py, T: numpy::Element + Copy>(
         .expect("length is l * k by construction")
 }
 
+/// m·n·min(m, n) below which one decomposition takes well under 0.1 s and runs without a
+/// Ctrl-C watcher (see [`enter_core_brief`]).
+const BRIEF_WORK: f64 = 2e7;
+
 /// Descending singular values of one 2-D array (float32 or float64, result in the same dtype).
 #[pyfunction]
 #[pyo3(signature = (a, method = "auto"))]
@@ -98,7 +102,13 @@ fn singular_values<'py>(
 ) -> PyResult<Bound<'py, PyAny>> {
     let method = light(py, Method::parse(method))?;
     let m = AnyMat::from_array(&a, "a")?;
-    let sv = enter_core(py, Some(1), |_| m.singular_values(method, 0))?;
+    let (rows, cols) = m.shape();
+    let work = rows as f64 * cols as f64 * rows.min(cols) as f64;
+    let sv = if work < BRIEF_WORK {
+        enter_core_brief(py, |_| m.singular_values(method, 0))?
+    } else {
+        enter_core(py, Some(1), |_| m.singular_values(method, 0))?
+    };
     Ok(sv.into_py(py))
 }
 
