@@ -11,6 +11,11 @@
 //! | power-law charts α_LS, α_top, α_H and their residuals ε, δ_H (§3.3–§3.5) | [`chart`] |
 //! | effective rank as an energy quantile, rank windows, stable rank (§8) | [`rank`] |
 //! | Hellinger and Bures–Wasserstein distances between spectra (§1, §4.3) | [`distance`] |
+//! | operator chains: Mode S running product, slack σ, Ky Fan slack, interface amplitude ρ, Mode F graded QR (§5, §9) | [`chain`] |
+//! | per-step exponent profiles of factors and prefixes (inputs of §6) | [`profile`] |
+//! | rigidity theorems R1, R2, uniform budget, approximate and full-Cartan versions as checks (§6) | [`certify`] |
+//! | Fisher–KL and Bures action estimates along orbit chains (§4.5) | [`action`] |
+//! | near-identity expansions of I + hE and transport budgets (§7) | [`nearidentity`] |
 //!
 //! Conventions: natural logarithms; singular values descending; k = min(m, n); α is the rank
 //! exponent of singular values (s_i ∝ i^{−α}) and β = 2α the exponent of eigenvalues.
@@ -22,13 +27,15 @@
 //! the crate with default features and never depend on pyo3.
 #![deny(missing_docs)]
 
+pub mod action;
+pub mod certify;
 pub mod chain;
 pub mod chart;
-pub mod certify;
 pub mod checkpoint;
 pub mod distance;
 pub mod error;
 pub mod esd;
+pub mod nearidentity;
 pub mod orbit;
 pub mod parallel;
 pub mod profile;

@@ -42,7 +42,7 @@
 
 use crate::chart::{fit, Chart, Fit, Window};
 use crate::checkpoint::{decode_block, Block, Checkpoint, TensorView};
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::esd::{esd_metrics, EsdMetrics};
 use crate::parallel::{try_map, Cancel};
 use crate::spectrum::{numerical_rank, singular_values_f64, top_radial, Method};
@@ -495,7 +495,7 @@ fn scan_layer<S: TensorSource + ?Sized>(
         block_singular_values(&block, &p.name, index).map_err(|e| e.to_string())?
     };
     source.release(p.tensor);
-    if sv.first().is_none_or(|&s| s == 0.0) {
+    if sv.first().map_or(true, |&s| s == 0.0) {
         return Err(format!(
             "{}: the matrix is zero (no spectrum to profile)",
             p.name
@@ -546,6 +546,7 @@ pub fn scan_checkpoint(
 mod tests {
     use super::*;
     use crate::checkpoint::FloatType;
+    use crate::error::Error;
 
     fn meta<'a>(name: &'a str, dtype: &'a str, shape: &'a [usize]) -> TensorMeta<'a> {
         TensorMeta { name, dtype, shape }

@@ -88,7 +88,7 @@ def test_bures_matches_the_matrix_formula_on_normalised_states(rng: np.random.Ge
         la = d * np.diag(sa**2 / np.sum(sa**2))
         lb = d * np.diag(sb**2 / np.sum(sb**2))
         assert gsalign.bures_distance(sa, sb) == pytest.approx(bures_matrix(la, lb), rel=1e-9, abs=1e-12)
-        # Rotated states: d_BW(ÂᵀÂ, B̂ᵀB̂) ≥ ‖s(Â) − s(B̂)‖ (SPEC §4.3), with the Procrustes identity.
+        # Rotated states: d_BW(ÂᵀÂ, B̂ᵀB̂) ≥ ‖s(Â) − s(B̂)‖ (SPEC §4.3) and Procrustes.
         a = normalised(random_orthogonal(rng, d) @ np.diag(sa) @ random_orthogonal(rng, d))
         b = normalised(random_orthogonal(rng, d) @ np.diag(sb) @ random_orthogonal(rng, d))
         dbw = bures_matrix(a.T @ a, b.T @ b)

@@ -14,6 +14,9 @@ from .exceptions import GsalignError
 from .spectrum import Spectrum, SpectrumBatch, singular_values, spectrum, top_radial
 from .distance import bures_distance, hellinger, total_variation
 from .rank import effective_rank, effective_ranks, erank_bracket, rank_window, stable_rank
+from . import orbit
+from .chart import PowerLawFit, PowerLawFitBatch, fit_power_law
+from .scan import ScanReport, scan
 
 __all__ = [
     "__version__",
@@ -32,6 +35,12 @@ __all__ = [
     "hellinger",
     "bures_distance",
     "total_variation",
+    "orbit",
+    "PowerLawFit",
+    "PowerLawFitBatch",
+    "fit_power_law",
+    "ScanReport",
+    "scan",
 ]
 
 

@@ -24,7 +24,7 @@ import numpy as np
 
 from . import _core
 from ._arrays import _float_array, as_spectrum
-from .exceptions import DTypeError, EmptyInputError
+from .exceptions import DTypeError, EmptyInputError, InvalidArgumentError
 
 __all__ = ["effective_rank", "effective_ranks", "rank_window", "stable_rank", "erank_bracket"]
 
@@ -33,7 +33,10 @@ def _real(x: Any, arg: str) -> float:
     """A real scalar argument as a float (the core checks its range)."""
     if isinstance(x, (bool, np.bool_)) or not isinstance(x, numbers.Real):
         raise DTypeError(f"{arg}: expected a real number, got {x!r}")
-    return float(x)
+    try:
+        return float(x)
+    except OverflowError:
+        raise InvalidArgumentError(f"{arg}: {x!r} is too large for a float") from None
 
 
 def _spectra(sv: Any) -> np.ndarray:
@@ -77,10 +80,14 @@ def effective_rank(sv: Any, tau: float = 0.9) -> Union[int, np.ndarray]:
 def effective_ranks(sv: Any, taus: Any) -> np.ndarray:
     """Effective ranks of one spectrum at several quantiles ``taus`` (each in (0, 1]), in one pass
     over the spectrum. Returns an int array with one entry per τ."""
-    taus_arr = np.asarray(taus)
-    if taus_arr.dtype.kind not in "fiu" or taus_arr.ndim > 1:
-        raise DTypeError(f"taus: expected a sequence of real numbers, got {taus!r}")
-    values = [float(t) for t in taus_arr.reshape(-1)]
+    message = f"taus: expected a sequence of real numbers, got {taus!r}"
+    try:
+        taus_arr = np.asarray(taus)
+    except (ValueError, TypeError):
+        raise DTypeError(message) from None
+    if taus_arr.dtype.kind not in "fiu" or taus_arr.ndim != 1:
+        raise DTypeError(message)
+    values = [float(t) for t in taus_arr]
     return _core.effective_ranks(as_spectrum(sv), values).astype(np.int64)
 
 

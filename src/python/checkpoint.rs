@@ -5,13 +5,13 @@ use crate::checkpoint::Checkpoint;
 use pyo3::prelude::*;
 use std::path::PathBuf;
 
+/// One tensor: (name, dtype, shape, file).
+type TensorInfo = (String, String, Vec<usize>, String);
+
 /// (name, dtype, shape, file) of every tensor of a checkpoint (a `.safetensors` file, a directory
 /// or a shard index), after validating every header. Raises `CheckpointError`.
 #[pyfunction]
-fn checkpoint_tensors(
-    py: Python<'_>,
-    path: PathBuf,
-) -> PyResult<Vec<(String, String, Vec<usize>, String)>> {
+fn checkpoint_tensors(py: Python<'_>, path: PathBuf) -> PyResult<Vec<TensorInfo>> {
     enter_core(py, Some(1), |_| {
         let ck = Checkpoint::open(&path)?;
         let files = ck.files();

@@ -50,7 +50,7 @@ fn run<'py, S: TensorSource + ?Sized>(
     progress: Option<Py<PyAny>>,
 ) -> PyResult<Bound<'py, PyDict>> {
     let charts = parse_charts(py, &charts)?;
-    let keep = |n: &str| names.as_ref().is_none_or(|s| s.contains(n));
+    let keep = |n: &str| names.as_ref().map_or(true, |s| s.contains(n));
     let (plans, skipped) = plan(metas, &keep);
     let progress = Progress {
         callback: progress.as_ref(),

@@ -1,0 +1,308 @@
+"""Static-weight profiles of checkpoints and models (SPEC §11): every layer matrix of a model, its
+spectrum, power-law charts, effective ranks and the WeightWatcher-compatible ESD metrics.
+
+The Rust core reads ``.safetensors`` checkpoints itself (memory-mapped, validated, one tensor per
+worker thread at a time, so peak memory is a few tensors, never the checkpoint) and scans layers in
+parallel with the GIL released. Which tensors are layer matrices, how convolution kernels are
+reshaped and fused QKV projections split, how layers are classified and ordered by depth: see
+:func:`scan`.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+import os
+import re
+import sys
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from . import _core
+from ._arrays import check_choice, check_threads
+from .exceptions import DTypeError, InvalidArgumentError
+
+__all__ = ["scan", "ScanReport", "CHARTS"]
+
+CHARTS = ("ls", "top", "metric")
+
+_NUMPY_DTYPES = {np.dtype(np.float64): "F64", np.dtype(np.float32): "F32", np.dtype(np.float16): "F16"}
+
+Progress = Callable[[int, int, str], None]
+
+
+@dataclass(frozen=True, repr=False)
+class ScanReport:
+    """Per-layer profile of a model, one row per layer matrix in depth order.
+
+    Columns (``report.columns``, also ``report["name"]``):
+
+    * ``name`` (tensor name; ``[q]``/``[k]``/``[v]`` for the parts of a split fused projection),
+      ``block`` (first integer in the name, -1 if none), ``kind`` (``embedding``, ``attn_q``,
+      ``attn_k``, ``attn_v``, ``attn_qkv``, ``attn_o``, ``mlp``, ``conv``, ``other``), ``dtype``,
+      ``m``, ``n``, ``k`` = min(m, n);
+    * ``sv_max`` (s_1), ``top_radial`` (r = ½ log(k s_1²/‖W‖_F²), nats), ``numerical_rank``;
+    * per chart c in ``charts``: ``alpha_c`` (rank exponent α, s_i ∝ i^{-α}), ``epsilon_c`` (signed
+      orbit-chart residual, nats), ``hellinger_c`` (Hellinger residual); ``window_ls_lo``/``_hi``
+      for the least-squares chart's rank window;
+    * ``erank_50``, ``erank_90``, ``erank_99`` (energy quantiles), ``rank_window_lo``/``_hi``
+      (= erank_50, erank_99), ``stable_rank`` (‖W‖_F²/‖W‖₂²);
+    * WeightWatcher 0.7.7-compatible metrics of the ESD λ = s²: ``ww_alpha`` (continuous power-law
+      MLE with the KS-optimal xmin among eigenvalues > 1e-5), ``ww_xmin``, ``ww_D`` (KS distance),
+      ``alpha_weighted`` (ww_alpha·log10 λ_max), ``log_norm`` (log10 Σλ), ``log_spectral_norm``
+      (log10 λ_max), ``entropy`` (WeightWatcher's matrix entropy);
+    * ``error``: empty when the layer is fine, the reason when it is not (its numbers are then NaN,
+      its integer columns -1).
+
+    ``spectra[i]`` holds the singular values of layer i (empty for a failed layer); ``skipped``
+    lists the tensors that are not layer matrices, with the reason.
+    """
+
+    columns: dict[str, np.ndarray]
+    spectra: tuple[np.ndarray, ...]
+    skipped: tuple[tuple[str, str], ...]
+    files: tuple[str, ...]
+    charts: tuple[str, ...]
+
+    def __len__(self) -> int:
+        return len(self.columns["name"])
+
+    def __getitem__(self, column: str) -> np.ndarray:
+        return self.columns[column]
+
+    @property
+    def failed(self) -> list[tuple[str, str]]:
+        """(name, error) of every layer whose ``error`` is not empty."""
+        return [(n, e) for n, e in zip(self.columns["name"], self.columns["error"]) if e]
+
+    def to_dict(self) -> dict[str, np.ndarray]:
+        """The columns (a shallow copy of :attr:`columns`)."""
+        return dict(self.columns)
+
+    def to_pandas(self) -> Any:
+        """The columns as a ``pandas.DataFrame`` (needs the ``pandas`` extra)."""
+        import pandas as pd
+
+        return pd.DataFrame(self.columns)
+
+    def to_arrow(self) -> Any:
+        """The columns as a ``pyarrow.Table`` (needs the ``arrow`` extra)."""
+        import pyarrow as pa
+
+        return pa.table({k: _arrow_column(v) for k, v in self.columns.items()})
+
+    def depth_summary(self) -> dict[str, np.ndarray]:
+        """Per block index (layers without one left out): ``block``, ``layers``, ``failed`` and the
+        mean over the block's successful layers of each ``alpha_<chart>``, ``ww_alpha``,
+        ``erank_90`` and ``top_radial``."""
+        block = self.columns["block"]
+        ok = np.array([not e for e in self.columns["error"]], dtype=bool)
+        blocks = np.unique(block[block >= 0])
+        names = [f"alpha_{c}" for c in self.charts] + ["ww_alpha", "erank_90", "top_radial"]
+        out: dict[str, Any] = {"block": blocks, "layers": [], "failed": []}
+        means: dict[str, list[float]] = {n: [] for n in names}
+        for b in blocks:
+            rows = block == b
+            good = rows & ok
+            out["layers"].append(int(rows.sum()))
+            out["failed"].append(int((rows & ~ok).sum()))
+            for n in names:
+                vals = self.columns[n][good].astype(np.float64)
+                vals = vals[np.isfinite(vals)]
+                means[n].append(float(vals.mean()) if vals.size else math.nan)
+        out["layers"] = np.array(out["layers"], dtype=np.int64)
+        out["failed"] = np.array(out["failed"], dtype=np.int64)
+        for n in names:
+            out[f"mean_{n}"] = np.array(means[n], dtype=np.float64)
+        return out
+
+    def write(self, path: str | os.PathLike[str]) -> Path:
+        """Writes the per-layer columns to ``path``, by suffix: ``.csv`` (NaN as an empty field),
+        ``.json`` (a list of records, NaN as null) or ``.parquet`` (needs ``pyarrow``)."""
+        p = Path(path)
+        suffix = p.suffix.lower()
+        keys = list(self.columns)
+        rows = [[_plain(self.columns[k][i]) for k in keys] for i in range(len(self))]
+        if suffix == ".csv":
+            with p.open("w", newline="") as f:
+                w = csv.writer(f)
+                w.writerow(keys)
+                for row in rows:
+                    w.writerow(["" if v is None else v for v in row])
+        elif suffix == ".json":
+            p.write_text(json.dumps([dict(zip(keys, row)) for row in rows], indent=1) + "\n")
+        elif suffix == ".parquet":
+            import pyarrow.parquet as pq
+
+            pq.write_table(self.to_arrow(), p)
+        else:
+            raise InvalidArgumentError(
+                f"path: cannot tell the format of {str(p)!r}; use a .csv, .json or .parquet suffix"
+            )
+        return p
+
+    def __repr__(self) -> str:
+        kinds: dict[str, int] = {}
+        for k in self.columns["kind"]:
+            kinds[k] = kinds.get(k, 0) + 1
+        parts = ", ".join(f"{v} {k}" for k, v in kinds.items())
+        return (
+            f"ScanReport({len(self)} layers: {parts}; {len(self.failed)} failed, "
+            f"{len(self.skipped)} tensors skipped; charts {', '.join(self.charts) or 'none'})"
+        )
+
+
+def _arrow_column(v: np.ndarray) -> Any:
+    if v.dtype == object:
+        return [str(x) for x in v]
+    return v
+
+
+def _plain(x: Any) -> Any:
+    """A JSON/CSV-friendly Python scalar (NaN → None)."""
+    if isinstance(x, (np.floating, float)):
+        f = float(x)
+        return None if math.isnan(f) else f
+    if isinstance(x, np.integer):
+        return int(x)
+    return str(x)
+
+
+def _tensor_entry(name: str, value: Any) -> tuple[str, str, list[int], np.ndarray]:
+    """(name, dtype, shape, little-endian bytes) of a numpy array or a torch tensor."""
+    torch = sys.modules.get("torch")
+    if torch is not None and isinstance(value, torch.Tensor):
+        t = value.detach().to("cpu").contiguous()
+        shape = list(t.shape)
+        if t.dtype == torch.bfloat16:
+            return (name, "BF16", shape, t.view(torch.int16).numpy().reshape(-1).view(np.uint8))
+        if t.dtype in (torch.float64, torch.float32, torch.float16):
+            value = t.numpy()
+        else:
+            return (name, str(t.dtype).replace("torch.", ""), shape, np.zeros(0, np.uint8))
+    if not isinstance(value, np.ndarray):
+        try:
+            value = np.asarray(value)
+        except (TypeError, ValueError) as exc:
+            raise DTypeError(f"path_or_model[{name!r}]: cannot be read as an array ({exc})") from None
+    dtype = _NUMPY_DTYPES.get(value.dtype.newbyteorder("="))
+    shape = [int(d) for d in value.shape]
+    if dtype is None:
+        return (name, str(value.dtype), shape, np.zeros(0, np.uint8))
+    little = np.ascontiguousarray(value, dtype=value.dtype.newbyteorder("<"))
+    return (name, dtype, shape, little.reshape(-1).view(np.uint8))
+
+
+def _state_dict(model: Any) -> Mapping[str, Any] | None:
+    """The state dict of a torch module (torch is only looked at if already imported)."""
+    torch = sys.modules.get("torch")
+    if torch is not None and isinstance(model, torch.nn.Module):
+        return model.state_dict()
+    return None
+
+
+def scan(
+    path_or_model: Any,
+    *,
+    pattern: str | None = None,
+    charts: Sequence[str] = ("ls", "top"),
+    n_threads: int | None = None,
+    progress: Progress | None = None,
+) -> ScanReport:
+    """Profile every layer matrix of a model.
+
+    Parameters
+    ----------
+    path_or_model : str, os.PathLike, mapping or torch module
+        A ``.safetensors`` file, a directory of them, a sharded checkpoint's
+        ``*.safetensors.index.json`` (or its directory); a mapping of names to numpy arrays or torch
+        tensors (a ``state_dict``); or a ``torch.nn.Module``. Pickle-based files (``.pt``, ``.bin``)
+        are refused: loading them runs arbitrary code. Storage types F64, F32, F16 and BF16 are
+        scanned (half precision is widened to float32); the spectra are computed in float64.
+    pattern : str, optional
+        A regular expression; only tensors whose name it matches (``re.search``) are scanned.
+    charts : sequence of {"ls", "top", "metric"}
+        Power-law charts fitted to every layer (SPEC §3), each on its default window.
+    n_threads : int, optional
+        Worker threads (default: all cores). Layers run in parallel, one tensor per thread.
+    progress : callable, optional
+        ``progress(done, total, name)``, called as each layer finishes (from a worker thread).
+
+    Which tensors are layer matrices: floating tensors with at least two dimensions once leading
+    dimensions of size 1 are dropped; 1-D tensors (biases, norms) and non-float tensors are listed
+    in ``report.skipped``. Kernels (out, in, k...) are reshaped to out × (in·k...); fused QKV
+    projections stored as [Q; K; V] (``c_attn``, ``in_proj_weight``, ``qkv``, ``qkv_proj``,
+    ``wqkv``, ``to_qkv``, ``w_pack``) are split into three layers when one dimension is three
+    times the other. Layers are ordered by depth: embeddings, then blocks by the integers in their
+    names (q, k, v, o, mlp within a block), then the rest.
+
+    Returns
+    -------
+    ScanReport
+        One row per layer; a layer that cannot be profiled (NaN in its payload, all-zero matrix)
+        has its ``error`` set while the others are reported.
+
+    Raises
+    ------
+    CheckpointError
+        The checkpoint is missing, unreadable, malformed or pickle-based (naming the file and tensor).
+    InvalidArgumentError, DTypeError
+        A bad ``pattern``, ``charts`` or ``n_threads``, or a model entry that is not an array.
+    """
+    n_threads = check_threads(n_threads)
+    if isinstance(charts, str):
+        charts = (charts,)
+    charts = tuple(check_choice(c, "charts", CHARTS) for c in charts)
+    if len(set(charts)) != len(charts):
+        raise InvalidArgumentError(f"charts: each chart may appear once, got {charts!r}")
+    regex = None
+    if pattern is not None:
+        try:
+            regex = re.compile(pattern)
+        except (re.error, TypeError) as exc:
+            raise InvalidArgumentError(f"pattern: not a regular expression: {exc}") from None
+
+    if isinstance(path_or_model, (str, os.PathLike)):
+        path = os.fspath(path_or_model)
+        names = None
+        if regex is not None:
+            names = {t[0] for t in _core.checkpoint_tensors(path) if regex.search(t[0])}
+        raw = _core.scan_path(path, names, list(charts), n_threads, progress)
+    else:
+        mapping = _state_dict(path_or_model)
+        if mapping is None:
+            if not isinstance(path_or_model, Mapping):
+                raise DTypeError(
+                    "path_or_model: expected a path, a mapping of names to arrays, or a torch "
+                    f"module, got {type(path_or_model).__name__}"
+                )
+            mapping = path_or_model
+        entries = [_tensor_entry(str(k), v) for k, v in mapping.items()]
+        names = None
+        if regex is not None:
+            names = {e[0] for e in entries if regex.search(e[0])}
+        raw = _core.scan_tensors(entries, names, list(charts), n_threads, progress)
+    return _report(raw, charts)
+
+
+def _report(raw: dict[str, Any], charts: tuple[str, ...]) -> ScanReport:
+    columns: dict[str, np.ndarray] = {}
+    for key, value in raw.items():
+        if key in ("sv", "skipped", "files"):
+            continue
+        if isinstance(value, list):
+            columns[key] = np.array(value, dtype=object)
+        else:
+            columns[key] = value
+    return ScanReport(
+        columns=columns,
+        spectra=tuple(raw["sv"]),
+        skipped=tuple((str(n), str(r)) for n, r in raw["skipped"]),
+        files=tuple(raw["files"]),
+        charts=charts,
+    )
