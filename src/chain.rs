@@ -13,8 +13,10 @@
 //!   **locally**: σ_l = log s_1(J_l) + log s_1(P̃_{l−1}) − log f_l − log s_1(P̃_l), never by
 //!   subtracting accumulated large logs. The telescoping identity
 //!   Σ_l log s_1(J_l) = log s_1(P_L) + Σ_l σ_l then holds to rounding. The **Ky Fan-k slack**
-//!   σ_l^{(k)} = Σ_{i≤k}[a_i(J_l) + a_i(P_{l−1}) − a_i(P_l)] ≥ 0 (Horn) is computed the same way
-//!   from the singular values of P̃; it is accurate while s_k(P_l)/s_1(P_l) ≫ ε.
+//!   σ_l^{(k)} = Σ_{i≤k}[a_i(J_l) + a_i(P_{l−1}) − a_i(P_l)] ≥ 0 (Horn) takes a_i(P_l) from the
+//!   graded factorisation of Mode F (a one-sided Jacobi per step, relatively accurate even for
+//!   tiny s_k(P_l)); once Mode F has degraded it falls back to the singular values of P̃, accurate
+//!   only while s_k(P_l)/s_1(P_l) ≫ ε. Asking for Ky Fan slacks runs Mode F.
 //! * **Interface amplitude** log ρ(J) = ½(log s_1(J) − log s_d(J)) (half the spread of the
 //!   Cartan coordinate; scale-invariant); +∞ for a singular or non-square factor, which makes the
 //!   profile-form bounds vacuous.
@@ -353,21 +355,29 @@ impl ModeF {
         self.delta = delta;
     }
 
+    /// The columns of B = Tᵀ·diag(e^δ) as (rows of T, δ): the input of [`graded_jacobi`].
+    fn graded(&self) -> Option<Graded> {
+        if self.degraded() {
+            return None;
+        }
+        let rows = (0..self.delta.len())
+            .map(|i| (0..self.t.ncols()).map(|c| self.t[(i, c)]).collect())
+            .collect();
+        Some(Graded {
+            rows,
+            delta: self.delta.clone(),
+        })
+    }
+
     /// The log singular values of the accumulated product, padded with −∞ to `width`.
     fn finish(self, width: usize) -> ProductSpectrum {
-        let (mut log_sv, reason) = if self.degraded() {
-            (self.delta, self.reason)
-        } else {
-            let cols: Vec<Vec<f64>> = (0..self.delta.len())
-                .map(|i| (0..self.t.ncols()).map(|c| self.t[(i, c)]).collect())
-                .collect();
-            match graded_jacobi(cols, self.delta.clone()) {
-                Some(v) => (v, String::new()),
-                None => (
-                    self.delta,
-                    "the final one-sided Jacobi did not converge".to_string(),
-                ),
-            }
+        let (mut log_sv, reason) = match self.graded().map(Graded::log_sv) {
+            None => (self.delta, self.reason),
+            Some(Some(v)) => (v, String::new()),
+            Some(None) => (
+                self.delta,
+                "the final one-sided Jacobi did not converge".to_string(),
+            ),
         };
         log_sv.sort_by(|a, b| b.total_cmp(a));
         log_sv.resize(width.max(log_sv.len()), f64::NEG_INFINITY);
@@ -376,6 +386,22 @@ impl ModeF {
             log_sv,
             reason,
         }
+    }
+}
+
+/// A snapshot of the graded factorisation P = Q·diag(e^δ)·T (rows of T and δ).
+#[derive(Debug, Clone)]
+struct Graded {
+    rows: Vec<Vec<f64>>,
+    delta: Vec<f64>,
+}
+
+impl Graded {
+    /// log s_i(P), descending, by [`graded_jacobi`] (`None` if it does not converge).
+    fn log_sv(self) -> Option<Vec<f64>> {
+        let mut v = graded_jacobi(self.rows, self.delta)?;
+        v.sort_by(|a, b| b.total_cmp(a));
+        Some(v)
     }
 }
 
@@ -456,6 +482,8 @@ struct SerialStep {
     prefix: Mat<f64>,
     log_f: f64,
     log_scale: f64,
+    /// The graded factorisation of P_l, kept only for accurate Ky Fan slacks.
+    graded: Option<Graded>,
 }
 
 /// What the parallel part computes for one step.
@@ -467,7 +495,20 @@ struct ParallelStep<U> {
     r_prefix: f64,
     ky_factor: Vec<f64>,
     ky_prefix: Vec<f64>,
+    /// Σ_{i≤k} log s_i(P_l) (absolute, from the graded factorisation), when available.
+    ky_prefix_abs: Option<Vec<f64>>,
     analysis: U,
+}
+
+/// Σ_{i≤k} x_i for each k of `ks` (x already in logs).
+fn prefix_sums(x: &[f64], ks: &[usize]) -> Vec<f64> {
+    ks.iter()
+        .map(|&k| {
+            let mut acc = RunningSum::default();
+            x.iter().take(k).for_each(|v| acc.add(*v));
+            acc.value()
+        })
+        .collect()
 }
 
 /// Σ_{i≤k} log s_i for each k of `ks`.
@@ -493,6 +534,7 @@ pub struct ChainEngine {
     /// log s_1(P̃_{l−1}) and the Ky Fan partial sums of P̃_{l−1}.
     prev_log_top: f64,
     prev_ky: Vec<f64>,
+    prev_ky_abs: Option<Vec<f64>>,
     normalized_scale: RunningSum,
     min_width: usize,
 }
@@ -514,6 +556,7 @@ impl ChainEngine {
             },
             prev_log_top: 0.0,
             prev_ky: Vec::new(),
+            prev_ky_abs: None,
             normalized_scale: RunningSum::default(),
             min_width: usize::MAX,
         })
@@ -609,6 +652,7 @@ impl ChainEngine {
                     .iter()
                     .map(|&k| -0.5 * k as f64 * n0.ln())
                     .collect();
+                self.prev_ky_abs = Some(vec![0.0; self.opts.ky_fan.len()]);
                 self.normalized_scale.add(0.5 * n0.ln());
                 run.input_width = st.factor.ncols();
             }
@@ -627,10 +671,15 @@ impl ChainEngine {
                 .push(self.normalized_scale.value() + p.log_top_prefix);
             for (i, (_, col)) in run.ky_fan.iter_mut().enumerate() {
                 let k = self.opts.ky_fan[i] as f64;
-                col.push(p.ky_factor[i] + self.prev_ky[i] - k * st.log_f - p.ky_prefix[i]);
+                // Accurate graded values when both ends have them; else the normalised product.
+                col.push(match (&self.prev_ky_abs, &p.ky_prefix_abs) {
+                    (Some(prev), Some(cur)) => p.ky_factor[i] + prev[i] - cur[i],
+                    _ => p.ky_factor[i] + self.prev_ky[i] - k * st.log_f - p.ky_prefix[i],
+                });
             }
             self.prev_log_top = p.log_top_prefix;
             self.prev_ky = p.ky_prefix;
+            self.prev_ky_abs = p.ky_prefix_abs;
             debug_assert_eq!(run.shapes.len(), st.index + 1);
             sink(p.analysis)?;
         }
@@ -649,7 +698,7 @@ impl ChainEngine {
                 cols: 0,
             });
         }
-        if let Some(f) = self.mode_f.take() {
+        if let Some(f) = self.mode_f.take().filter(|_| self.opts.product_spectrum) {
             let (rows, _) = self.run.shapes[self.run.len() - 1];
             self.run.product = Some(f.finish(rows.min(self.run.input_width)));
         }
@@ -713,10 +762,13 @@ fn serial_step(
     let log_f = f.ln();
     s.log_scale.add(log_f);
     s.ptilde = m.clone();
-    if opts.product_spectrum {
-        mode_f
-            .get_or_insert_with(|| ModeF::new(cols))
-            .step(j.as_ref(), index);
+    let mut graded = None;
+    if opts.product_spectrum || !opts.ky_fan.is_empty() {
+        let f = mode_f.get_or_insert_with(|| ModeF::new(cols));
+        f.step(j.as_ref(), index);
+        if !opts.ky_fan.is_empty() {
+            graded = f.graded();
+        }
     }
     Ok(SerialStep {
         index,
@@ -724,6 +776,7 @@ fn serial_step(
         prefix: m,
         log_f,
         log_scale: s.log_scale.value(),
+        graded,
     })
 }
 
@@ -769,6 +822,11 @@ where
             r_prefix: spectrum::top_radial(&psv)?,
             ky_factor: partial_log_sums(&fsv, &opts.ky_fan),
             ky_prefix: partial_log_sums(&psv, &opts.ky_fan),
+            ky_prefix_abs: st
+                .graded
+                .clone()
+                .and_then(Graded::log_sv)
+                .map(|v| prefix_sums(&v, &opts.ky_fan)),
             analysis,
         })
     })?;

@@ -850,7 +850,8 @@ mod tests {
     #[test]
     fn rejects_corrupt_files_with_named_errors() {
         let dir = tmp("corrupt");
-        let cases: Vec<(&str, Box<dyn Fn(&Path)>, &str, &str)> = vec![
+        type Case = (&'static str, Box<dyn Fn(&Path)>, &'static str, &'static str);
+        let cases: Vec<Case> = vec![
             (
                 "short",
                 Box::new(|p: &Path| std::fs::write(p, [1u8, 2, 3]).unwrap()),
@@ -1071,11 +1072,9 @@ mod tests {
                 for e in ck.tensors() {
                     if let Some(v) = ck.view(e) {
                         let cols = *e.shape.last().unwrap_or(&1);
-                        let rows = if cols == 0 {
-                            0
-                        } else {
-                            v.bytes.len() / v.dtype.size() / cols
-                        };
+                        let rows = (v.bytes.len() / v.dtype.size())
+                            .checked_div(cols)
+                            .unwrap_or(0);
                         let _ = decode_block(&v, cols, 0..rows, 0..cols);
                     }
                 }

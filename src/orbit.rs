@@ -54,6 +54,15 @@ const STREAMED_ERANK_MAX: usize = 1 << 22;
 /// head and is skipped.
 const TAIL_NEGLIGIBLE_BETA: f64 = 60.0;
 
+/// Beyond this β, Var_β(log i) < 2^{−2200}: it underflows to 0 in `f64`, and so does √Var, so
+/// Fisher–Rao integrals are truncated there.
+const FISHER_RAO_BETA_MAX: f64 = 2200.0;
+
+/// Longest β segment a Fisher–Rao integral covers: past β₀ + 150 the integrand √Var_β ≈
+/// log 2·2^{−β/2} (the weight of rank 2 dominates) has fallen by 2^{−75} relative to its value at
+/// β₀ + 10 or earlier, so the rest of the segment adds less than 1e−20 relative.
+const FISHER_RAO_SPAN_MAX: f64 = 150.0;
+
 /// Nodes of the Gauss–Legendre rule used by every quadrature of this module.
 const GL_NODES: usize = 20;
 
@@ -61,9 +70,17 @@ const GL_NODES: usize = 20;
 // Validation
 // ---------------------------------------------------------------------------------------------
 
+/// Largest accepted width, 2⁵³ (every width is then exact in `f64`).
+pub const MAX_WIDTH: usize = 1 << 53;
+
 fn check_d(d: usize) -> Result<()> {
     if d == 0 {
         Err(Error::invalid("d", "the width must be at least 1, got 0"))
+    } else if d > MAX_WIDTH {
+        Err(Error::invalid(
+            "d",
+            format!("the width must be at most 2^53, got {d}"),
+        ))
     } else {
         Ok(())
     }
@@ -496,7 +513,9 @@ pub fn bhattacharyya(d: usize, beta0: f64, beta1: f64) -> Result<f64> {
 /// FR = |∫_{β0}^{β1} √Var_u(log i) du| (nats; dimensionless). The Bures–Wasserstein length of the
 /// same segment at trace d is (√d/2)·FR.
 ///
-/// Composite 20-point Gauss–Legendre on panels of width ≤ ½ (accurate to ~1e−13).
+/// Composite 20-point Gauss–Legendre on panels of width ≤ ½ (accurate to ~1e−13). The segment is
+/// truncated at min(β0, β1) + 150 and at β = 2200, beyond which the integrand is negligible
+/// (below 2^{−75} relative) or underflows.
 ///
 /// Errors: d = 0 (`d`), β0 or β1 NaN, negative or infinite (`beta0`, `beta1`).
 pub fn fisher_rao_length(d: usize, beta0: f64, beta1: f64) -> Result<f64> {
@@ -511,6 +530,11 @@ pub fn fisher_rao_length(d: usize, beta0: f64, beta1: f64) -> Result<f64> {
     } else {
         (beta1, beta0)
     };
+    let lo = lo.min(FISHER_RAO_BETA_MAX);
+    let hi = hi.min(FISHER_RAO_BETA_MAX).min(lo + FISHER_RAO_SPAN_MAX);
+    if lo == hi {
+        return Ok(0.0);
+    }
     let panels = ((hi - lo) / 0.5).ceil() as usize;
     Ok(integrate(lo, hi, panels, |u| log_moments(d, u).1.sqrt()))
 }
@@ -563,7 +587,8 @@ pub fn harmonic_bounds(d: usize, beta: f64) -> Result<(f64, f64)> {
 /// min{k : F(k) ≥ τ − 64·d·ε}, F(k) = H_k(β)/H_d(β), by the pinned rule of SPEC §8 (Neumaier
 /// prefix sums of p_i = i^{−β}/S, S the Neumaier sum) for d ≤ 2²², and by bisection on
 /// log H_k − log H_d ≥ log(τ − 64·d·ε) with [`log_harmonic`] for wider orbits. τ = 1 gives the
-/// support size (d unless i^{−β} underflows). β = ∞ gives 1.
+/// support size max{i : p_i > 0} (d unless i^{−β} underflows), as the spectrum-level rule does.
+/// β = ∞ gives 1.
 ///
 /// Errors: d = 0 (`d`), β NaN or negative (`beta`), τ outside (0, 1] (`tau`).
 pub fn effective_rank(d: usize, beta: f64, tau: f64) -> Result<usize> {
@@ -573,16 +598,15 @@ pub fn effective_rank(d: usize, beta: f64, tau: f64) -> Result<usize> {
     if d == 1 || beta == f64::INFINITY {
         return Ok(1);
     }
+    if tau >= 1.0 {
+        return Ok(support_size(d, beta));
+    }
     let target = tau - 64.0 * d as f64 * f64::EPSILON;
     if d <= STREAMED_ERANK_MAX {
         let total = neumaier_sum((1..=d).map(|i| power(i, beta)));
         let (mut sum, mut comp) = (0.0f64, 0.0f64);
-        let mut support = 1;
         for i in 1..=d {
             let x = power(i, beta) / total;
-            if x > 0.0 {
-                support = i;
-            }
             let t = sum + x;
             if sum.abs() >= x.abs() {
                 comp += (sum - t) + x;
@@ -594,7 +618,7 @@ pub fn effective_rank(d: usize, beta: f64, tau: f64) -> Result<usize> {
                 return Ok(i);
             }
         }
-        Ok(support)
+        Ok(support_size(d, beta))
     } else {
         let log_target = target.ln();
         let log_hd = log_h(d, beta);
@@ -613,6 +637,27 @@ pub fn effective_rank(d: usize, beta: f64, tau: f64) -> Result<usize> {
         }
         Ok(hi)
     }
+}
+
+/// Support size max{i ≤ d : p_i > 0} of the orbit point β (d unless i^{−β}/H_d(β) underflows),
+/// by bisection on the monotone predicate.
+fn support_size(d: usize, beta: f64) -> usize {
+    let psi = log_h(d, beta);
+    let positive = |i: usize| (-beta * (i as f64).ln() - psi).exp() > 0.0;
+    if positive(d) {
+        return d;
+    }
+    // Invariant: positive(lo), !positive(hi).
+    let (mut lo, mut hi) = (1usize, d);
+    while hi - lo > 1 {
+        let mid = lo + (hi - lo) / 2;
+        if positive(mid) {
+            lo = mid;
+        } else {
+            hi = mid;
+        }
+    }
+    lo
 }
 
 /// Ceiling with a relative tolerance of 1e−10, so that the rounding of inputs such as
@@ -845,6 +890,7 @@ mod tests {
             arg(probabilities(MAX_MATERIALISED_WIDTH + 1, 1.0).unwrap_err()),
             "d"
         );
+        assert_eq!(arg(log_harmonic(MAX_WIDTH + 1, 1.0).unwrap_err()), "d");
     }
 
     #[test]
@@ -874,6 +920,12 @@ mod tests {
             1e-15
         ));
         assert_eq!(effective_rank(10, f64::INFINITY, 0.9).unwrap(), 1);
+        // Huge but finite exponents stay cheap and finite.
+        assert_eq!(fisher_rao_length(10, 1e6, 1e300).unwrap(), 0.0);
+        let tail = fisher_rao_length(10, 0.0, 1e300).unwrap();
+        assert!((tail - fisher_rao_length(10, 0.0, 200.0).unwrap()).abs() < 1e-12);
+        assert_eq!(effective_rank_bounds(10, 1e300, 0.5).unwrap(), (1.0, 1.0));
+        assert_eq!(top_radial(10, 1e300).unwrap(), 0.5 * 10f64.ln());
     }
 
     proptest! {

@@ -15,7 +15,7 @@
 
 use crate::chain::StepSpectra;
 use crate::chart::{self, Chart, Window};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::orbit;
 use crate::rank;
 use crate::spectrum;
@@ -71,6 +71,8 @@ pub struct PrefixProfile {
     pub orbit_distance: Vec<Vec<f64>>,
     /// ‖√p_l − √p_{l−1}‖₂.
     pub energy_step: Vec<f64>,
+    /// KL(p_l ‖ p_{l−1}) of the energy distributions (nats; +∞ when p_{l−1} misses mass of p_l).
+    pub energy_kl: Vec<f64>,
     /// ‖w‖₁ of the least-squares weights on the window of the LS chart (NaN without one).
     pub ls_weight_norm: Vec<f64>,
 }
@@ -122,6 +124,22 @@ fn window_for(opts: &ProfileOptions, chart: Chart) -> Window {
     }
 }
 
+/// [`chart::fit`], with an undefined fit (a window of fewer than two ranks, as in a numerically
+/// rank-1 prefix) recorded as NaN instead of failing the chain.
+fn fit_or_nan(sv: &[f64], c: Chart, window: Window) -> Result<chart::Fit> {
+    match chart::fit(sv, c, window) {
+        Err(Error::InvalidArgument { .. }) => Ok(chart::Fit {
+            alpha: f64::NAN,
+            beta: f64::NAN,
+            chart: c,
+            window: (0, 0),
+            epsilon: f64::NAN,
+            hellinger: f64::NAN,
+        }),
+        other => other,
+    }
+}
+
 /// The per-step analysis: fits of the factor and of the prefix.
 pub fn analyse(opts: &ProfileOptions, step: &StepSpectra<'_>) -> Result<StepProfile> {
     let fsv = step.factor_sv;
@@ -129,12 +147,12 @@ pub fn analyse(opts: &ProfileOptions, step: &StepSpectra<'_>) -> Result<StepProf
     let factor_fits = opts
         .charts
         .iter()
-        .map(|&c| chart::fit(fsv, c, window_for(opts, c)))
+        .map(|&c| fit_or_nan(fsv, c, window_for(opts, c)))
         .collect::<Result<Vec<_>>>()?;
     let prefix_fits = opts
         .charts
         .iter()
-        .map(|&c| chart::fit(psv, c, window_for(opts, c)))
+        .map(|&c| fit_or_nan(psv, c, window_for(opts, c)))
         .collect::<Result<Vec<_>>>()?;
     let cartan = spectrum::normalized_cartan(psv)?;
     let mut residuals = Vec::with_capacity(prefix_fits.len());
@@ -149,7 +167,7 @@ pub fn analyse(opts: &ProfileOptions, step: &StepSpectra<'_>) -> Result<StepProf
     }
     let ls_weight_norm = prefix_fits
         .iter()
-        .find(|f| f.chart == Chart::Ls)
+        .find(|f| f.chart == Chart::Ls && f.window.1 > f.window.0)
         .map_or(Ok(f64::NAN), |f| {
             chart::ls_weights(f.window.0, f.window.1).map(|w| w.iter().map(|x| x.abs()).sum())
         })?;
@@ -176,6 +194,19 @@ fn distance(a: &[f64], b: &[f64]) -> f64 {
         .map(|(x, y)| (x - y) * (x - y))
         .sum::<f64>()
         .sqrt()
+}
+
+/// KL(p ‖ q) from √p and √q, NaN when the lengths differ.
+fn kl(sqrt_p: &[f64], sqrt_q: &[f64]) -> f64 {
+    if sqrt_p.len() != sqrt_q.len() {
+        return f64::NAN;
+    }
+    sqrt_p
+        .iter()
+        .zip(sqrt_q)
+        .filter(|(a, _)| **a > 0.0)
+        .map(|(a, b)| 2.0 * a * a * (a / b).ln())
+        .sum()
 }
 
 fn push_fit(col: &mut ChartColumns, f: &chart::Fit) {
@@ -246,6 +277,7 @@ impl ProfileSink {
             p.orbit_distance[c].push(s.eta[c]);
         }
         p.energy_step.push(distance(&s.sqrt_p, &prev_sqrt));
+        p.energy_kl.push(kl(&s.sqrt_p, &prev_sqrt));
         p.ls_weight_norm.push(s.ls_weight_norm);
         self.prev_residuals = Some(s.residuals);
         self.prev_sqrt_p = Some(s.sqrt_p);

@@ -116,9 +116,18 @@ fn gram_is_accurate(lambda: &[f64], rows: usize, tol: f64) -> bool {
     bound <= 0.5 * tol
 }
 
+/// x·2^e without intermediate overflow or underflow (e may exceed the exponent range of 2^e).
+fn ldexp(x: f64, e: i32) -> f64 {
+    let half = e / 2;
+    x * 2f64.powi(half) * 2f64.powi(e - half)
+}
+
 /// Copies `a` into an `f64` column-major workspace of shape (max(m,n), min(m,n)), transposing
-/// wide matrices, and checks every entry is finite.
-fn workspace<T: Element>(a: MatRef<'_, T>, arg: &str, index: usize) -> Result<Mat<f64>> {
+/// wide matrices, checks every entry is finite, and scales it by an exact power of two 2^{−e} so
+/// that its largest entry lies in [1, 2). Returns the workspace and e: the singular values of
+/// `a` are those of the workspace times 2^e. The scaling is exact and keeps the Gram product and
+/// the SVD's iterations away from overflow and underflow (entries near 1e±300, subnormals).
+fn workspace<T: Element>(a: MatRef<'_, T>, arg: &str, index: usize) -> Result<(Mat<f64>, i32)> {
     let (m, n) = a.shape();
     if m == 0 || n == 0 {
         return Err(Error::Empty {
@@ -131,6 +140,7 @@ fn workspace<T: Element>(a: MatRef<'_, T>, arg: &str, index: usize) -> Result<Ma
     let a = if m < n { a.transpose() } else { a };
     let (rows, cols) = a.shape();
     let mut w = Mat::<f64>::zeros(rows, cols);
+    let mut amax = 0.0f64;
     for j in 0..cols {
         for i in 0..rows {
             let x = a[(i, j)].to_f64();
@@ -143,10 +153,29 @@ fn workspace<T: Element>(a: MatRef<'_, T>, arg: &str, index: usize) -> Result<Ma
                     col,
                 });
             }
+            amax = amax.max(x.abs());
             w[(i, j)] = x;
         }
     }
-    Ok(w)
+    if amax == 0.0 {
+        return Ok((w, 0));
+    }
+    let e = amax.log2().floor() as i32;
+    let e = if ldexp(amax, -e) >= 2.0 {
+        e + 1
+    } else if ldexp(amax, -e) < 1.0 {
+        e - 1
+    } else {
+        e
+    };
+    if e != 0 {
+        for j in 0..cols {
+            for i in 0..rows {
+                w[(i, j)] = ldexp(w[(i, j)], -e);
+            }
+        }
+    }
+    Ok((w, e))
 }
 
 /// The lower half of the Gram matrix WᵀW (k × k, k = ncols of `w`).
@@ -315,23 +344,28 @@ pub(crate) fn singular_values_f64<T: Element>(
     arg: &str,
     index: usize,
 ) -> Result<Vec<f64>> {
-    let w = workspace(a, arg, index)?;
-    match method {
-        Method::Svd => svd_values(w.as_ref(), arg, index),
+    let (w, e) = workspace(a, arg, index)?;
+    let mut sv = match method {
+        Method::Svd => svd_values(w.as_ref(), arg, index)?,
         Method::Gram | Method::Auto => {
             let rows = w.nrows();
             let g = gram(w.as_ref());
             if method == Method::Auto && !gram_may_be_accurate(g.as_ref(), rows, T::CONTRACT) {
-                return svd_values(w.as_ref(), arg, index);
-            }
-            let lambda = gram_eigenvalues(g.as_ref(), arg, index)?;
-            if method == Method::Gram || gram_is_accurate(&lambda, rows, T::CONTRACT) {
-                Ok(lambda.iter().rev().map(|&l| l.max(0.0).sqrt()).collect())
+                svd_values(w.as_ref(), arg, index)?
             } else {
-                svd_values(w.as_ref(), arg, index)
+                let lambda = gram_eigenvalues(g.as_ref(), arg, index)?;
+                if method == Method::Gram || gram_is_accurate(&lambda, rows, T::CONTRACT) {
+                    lambda.iter().rev().map(|&l| l.max(0.0).sqrt()).collect()
+                } else {
+                    svd_values(w.as_ref(), arg, index)?
+                }
             }
         }
+    };
+    if e != 0 {
+        sv.iter_mut().for_each(|s| *s = ldexp(*s, e));
     }
+    Ok(sv)
 }
 
 /// Descending singular values (length k = min(m, n)) of one matrix, in its own precision.
@@ -611,6 +645,41 @@ mod tests {
     }
 
     #[test]
+    fn extreme_scales_are_exact_powers_of_two_away() {
+        let a = noise(4, 9, 6);
+        let base = singular_values(a.as_ref(), Method::Svd).unwrap();
+        for e in [-1000, -300, 300, 1000] {
+            let scaled = Mat::from_fn(9, 6, |i, j| ldexp(a[(i, j)], e));
+            for method in [Method::Auto, Method::Gram, Method::Svd] {
+                let sv = singular_values(scaled.as_ref(), method).unwrap();
+                for (x, y) in sv.iter().zip(&base) {
+                    let back = ldexp(*x, -e);
+                    assert!(
+                        (back - y).abs() <= 1e-12 * base[0] + 1e-300,
+                        "{method:?} 2^{e}: {back} vs {y}"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn subnormal_matrices_are_not_zero() {
+        let ints = Mat::from_fn(5, 3, |i, j| ((i * 3 + j * 7) % 11) as f64 - 5.0);
+        let base = singular_values(ints.as_ref(), Method::Svd).unwrap();
+        let tiny = Mat::from_fn(5, 3, |i, j| ldexp(ints[(i, j)], -1070));
+        let sv = singular_values(tiny.as_ref(), Method::Auto).unwrap();
+        // The results are themselves subnormal: exact up to the rounding of the output.
+        for (x, y) in sv.iter().zip(&base) {
+            assert!(*x > 0.0);
+            assert!(
+                (x - ldexp(*y, -1070)).abs() <= ldexp(2.0, -1074),
+                "{x:e} vs {y}"
+            );
+        }
+    }
+
+    #[test]
     fn f32_input_meets_its_contract() {
         let a64 = noise(9, 40, 24);
         let a32 = Mat::<f32>::from_fn(40, 24, |i, j| a64[(i, j)] as f32);
@@ -676,7 +745,7 @@ mod tests {
                     a[(i, j)] *= f;
                 }
             }
-            let w = workspace(a.as_ref(), "a", 0).unwrap();
+            let (w, _) = workspace(a.as_ref(), "a", 0).unwrap();
             let small = svd_values(w.as_ref(), "a", 0).unwrap();
             let large = faer_svd_values(w.as_ref(), "a", 0).unwrap();
             for (x, y) in small.iter().zip(&large) {

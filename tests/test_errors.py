@@ -236,6 +236,30 @@ def test_distance_errors_name_the_spectrum(f) -> None:
         expect(exc, f, SV, bad, names=("sv_b",))
 
 
+# --- charts and the orbit ----------------------------------------------------------------------
+
+POWER_LAW = np.arange(1, 11, dtype=np.float64) ** -1.0
+
+
+@pytest.mark.parametrize(
+    "window",
+    [(0, 5), (1, 11), (5, 3), (4, 4), (-1, 3), (0.5, 1.5), (0.0, 0.5), (0.9, 0.5), "1:5", (1, 2, 3)],
+)
+def test_window_outside_one_to_k(window) -> None:
+    expect(ex.InvalidArgumentError, gsalign.fit_power_law, POWER_LAW, names=("window",), window=window)
+
+
+def test_bad_chart() -> None:
+    expect(ex.InvalidArgumentError, gsalign.fit_power_law, POWER_LAW, names=("chart",), chart="lsq")
+    expect(ex.NonFiniteError, gsalign.fit_power_law, np.array([1.0, np.nan]), names=("sv",))
+
+
+@pytest.mark.parametrize("alpha", [-1.0, -1e-12, np.nan, -np.inf])
+def test_negative_alpha(alpha: float) -> None:
+    for f in (gsalign.orbit.probabilities, gsalign.orbit.top_radial, gsalign.orbit.bures_line_element):
+        expect(ex.InvalidArgumentError, f, 8, alpha, names=("alpha",))
+
+
 # --- fuzzing: nothing but GsalignError ever escapes ---------------------------------------------
 
 # Magnitudes stay within 1e±100 here: extreme but finite scales are valid input, and their

@@ -244,9 +244,11 @@ def _window(window: Any) -> Optional[tuple[str, float, float]]:
     if isinstance(window, tuple) and len(window) == 2:
         lo, hi = window
         if all(isinstance(x, (int, np.integer)) and not isinstance(x, bool) for x in window):
-            return ("ranks", float(lo), float(hi))
-        if all(isinstance(x, (float, np.floating)) for x in window):
-            return ("quantiles", float(lo), float(hi))
+            if 1 <= lo < hi:
+                return ("ranks", float(lo), float(hi))
+        elif all(isinstance(x, (float, np.floating)) for x in window):
+            if 0.0 < lo <= hi <= 1.0:
+                return ("quantiles", float(lo), float(hi))
     raise InvalidArgumentError(
         f"window: expected None, a rank pair (lo, hi) of ints or a quantile pair (tau_lo, tau_hi) "
         f"of floats, got {window!r}"

@@ -20,6 +20,22 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_scan(args: argparse.Namespace) -> int:
+    from .scan import run_scan_command
+
+    charts = tuple(c for c in args.charts.split(",") if c)
+    return run_scan_command(
+        args.path, pattern=args.pattern, out=args.out, plots=args.plots, threads=args.threads, charts=charts
+    )
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a positive integer, got {value}")
+    return value
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="gsalign",
@@ -31,6 +47,18 @@ def _parser() -> argparse.ArgumentParser:
     demo = sub.add_parser("demo", help="run the built-in deterministic example")
     demo.add_argument("--seed", type=int, default=0, help="seed of the synthetic factors (default 0)")
     demo.set_defaults(func=_cmd_demo)
+
+    scan = sub.add_parser(
+        "scan",
+        help="profile every layer matrix of a .safetensors checkpoint (file, directory or shard index)",
+    )
+    scan.add_argument("path", help="a .safetensors file, a directory of them, or a *.safetensors.index.json")
+    scan.add_argument("--pattern", metavar="RE", help="only tensors whose name matches this regular expression")
+    scan.add_argument("--out", metavar="FILE", help="write the per-layer report (.csv, .json or .parquet)")
+    scan.add_argument("--plots", metavar="DIR", help="write PNG figures (exponent profile, spectra, rank windows)")
+    scan.add_argument("--threads", type=_positive_int, metavar="N", help="worker threads (default: all cores)")
+    scan.add_argument("--charts", default="ls,top", help="comma-separated charts among ls, top, metric (default ls,top)")
+    scan.set_defaults(func=_cmd_scan)
     return parser
 
 

@@ -54,8 +54,8 @@ def _width(d: Any, arg: str = "d") -> int:
     """``d`` as a positive Python int (numpy integers accepted; bools and floats rejected)."""
     if isinstance(d, bool) or not isinstance(d, numbers.Integral):
         raise DTypeError(f"{arg}: must be a positive integer, got {type(d).__name__} {d!r}")
-    if d < 1:
-        raise InvalidArgumentError(f"{arg}: must be a positive integer, got {d}")
+    if d < 1 or d > 2**53:
+        raise InvalidArgumentError(f"{arg}: must be a positive integer at most 2**53, got {d}")
     return int(d)
 
 
@@ -63,8 +63,8 @@ def _index(k: Any, arg: str) -> int:
     """A non-negative integer argument."""
     if isinstance(k, bool) or not isinstance(k, numbers.Integral):
         raise DTypeError(f"{arg}: must be an integer, got {type(k).__name__} {k!r}")
-    if k < 0:
-        raise InvalidArgumentError(f"{arg}: must be a non-negative integer, got {k}")
+    if k < 0 or k > 2**63 - 1:
+        raise InvalidArgumentError(f"{arg}: must be a non-negative integer below 2**63, got {k}")
     return int(k)
 
 

@@ -27,7 +27,7 @@ from . import _core
 from ._arrays import check_choice, check_threads
 from .exceptions import DTypeError, InvalidArgumentError
 
-__all__ = ["scan", "ScanReport", "CHARTS"]
+__all__ = ["scan", "ScanReport", "CHARTS", "save_plots", "run_scan_command"]
 
 CHARTS = ("ls", "top", "metric")
 
@@ -306,3 +306,217 @@ def _report(raw: dict[str, Any], charts: tuple[str, ...]) -> ScanReport:
         files=tuple(raw["files"]),
         charts=charts,
     )
+
+
+def _safe_filename(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", name).strip("_") or "layer"
+
+
+def save_plots(report: ScanReport, directory: str | os.PathLike[str]) -> list[Path]:
+    """Writes PNG figures of ``report`` into ``directory`` (created if needed) and returns their paths:
+
+    * ``exponent_profile.png``: each chart's α and ``ww_alpha`` against depth, one line per layer kind;
+    * ``rank_windows.png``: the effective-rank window [erank_50, erank_99] of every layer against
+      depth, with erank_90 marked and the width k for scale;
+    * ``spectra/<layer>.png``: for every layer, log s_i against log i with the fitted orbit
+      s_i(α) = ‖W‖_F·√p_i(α) of each chart (SPEC §3.1).
+
+    Needs matplotlib (the ``report`` extra); uses the non-interactive Agg backend.
+    """
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+
+    from . import orbit
+
+    out = Path(directory)
+    (out / "spectra").mkdir(parents=True, exist_ok=True)
+    c = report.columns
+    depth = np.arange(len(report))
+    kinds = list(dict.fromkeys(c["kind"]))
+    paths: list[Path] = []
+
+    exponents = [f"alpha_{ch}" for ch in report.charts] + ["ww_alpha"]
+    fig, axes = plt.subplots(len(exponents), 1, figsize=(9, 2.6 * len(exponents)), sharex=True, squeeze=False)
+    for ax, col in zip(axes[:, 0], exponents):
+        for kind in kinds:
+            rows = c["kind"] == kind
+            ax.plot(depth[rows], c[col][rows].astype(float), marker="o", ms=3, lw=1, label=kind)
+        ax.set_ylabel(col)
+    axes[0, 0].set_title("Exponent profile across depth (static weights: a diagnostic, SPEC §11)")
+    axes[0, 0].legend(fontsize=7, ncol=min(len(kinds), 5))
+    axes[-1, 0].set_xlabel("layer (depth order)")
+    fig.tight_layout()
+    paths.append(out / "exponent_profile.png")
+    fig.savefig(paths[-1], dpi=100)
+    plt.close(fig)
+
+    fig, ax = plt.subplots(figsize=(9, 3.5))
+    lo = c["rank_window_lo"].astype(float)
+    hi = c["rank_window_hi"].astype(float)
+    ok = lo > 0
+    ax.vlines(depth[ok], lo[ok], hi[ok], color="tab:blue", lw=3, alpha=0.6, label="[erank_50, erank_99]")
+    ax.plot(depth[ok], c["erank_90"][ok], "k_", ms=8, label="erank_90")
+    ax.plot(depth, c["k"], ":", color="grey", lw=1, label="k = min(m, n)")
+    ax.set_yscale("log")
+    ax.set_xlabel("layer (depth order)")
+    ax.set_ylabel("rank")
+    ax.set_title("Effective-rank windows across depth")
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    paths.append(out / "rank_windows.png")
+    fig.savefig(paths[-1], dpi=100)
+    plt.close(fig)
+
+    for i, sv in enumerate(report.spectra):
+        if sv.size == 0 or sv[0] <= 0:
+            continue
+        k = sv.size
+        ranks = np.arange(1, k + 1)
+        fig, ax = plt.subplots(figsize=(5.5, 4))
+        pos = sv > 0
+        ax.loglog(ranks[pos], sv[pos], ".", ms=3, color="black", label="singular values")
+        frob = float(np.sqrt(np.sum(np.square(sv))))
+        for ch in report.charts:
+            alpha = float(c[f"alpha_{ch}"][i])
+            if np.isfinite(alpha) and k >= 2:
+                fit = frob * np.sqrt(orbit.probabilities(k, alpha))
+                ax.loglog(ranks, fit, lw=1.2, label=f"{ch} chart, alpha = {alpha:.3f}")
+        ax.set_xlabel("rank i")
+        ax.set_ylabel("s_i")
+        ax.set_title(f"{c['name'][i]} ({c['kind'][i]})", fontsize=8)
+        ax.legend(fontsize=7)
+        fig.tight_layout()
+        paths.append(out / "spectra" / f"{i:04d}_{_safe_filename(str(c['name'][i]))}.png")
+        fig.savefig(paths[-1], dpi=90)
+        plt.close(fig)
+    return paths
+
+
+def _fmt(x: Any, digits: int = 3) -> str:
+    if isinstance(x, (float, np.floating)):
+        return "-" if not np.isfinite(x) else f"{float(x):.{digits}f}"
+    return str(x)
+
+
+def _layer_rows(report: ScanReport) -> tuple[list[str], list[list[str]]]:
+    c = report.columns
+    head = ["#", "layer", "block", "kind", "shape"]
+    head += [f"α {ch}" for ch in report.charts] + ["ww_alpha", "erank.9", "r", "error"]
+    rows = []
+    for i in range(len(report)):
+        row = [str(i), str(c["name"][i]), str(c["block"][i]) if c["block"][i] >= 0 else "-", str(c["kind"][i])]
+        row.append(f"{c['m'][i]}x{c['n'][i]}")
+        row += [_fmt(c[f"alpha_{ch}"][i]) for ch in report.charts]
+        row += [_fmt(c["ww_alpha"][i]), str(c["erank_90"][i]), _fmt(c["top_radial"][i]), "FAILED" if c["error"][i] else ""]
+        rows.append(row)
+    return head, rows
+
+
+def _summary_rows(report: ScanReport) -> tuple[list[str], list[list[str]]]:
+    s = report.depth_summary()
+    head = ["block", "layers", "failed"] + [f"mean α {ch}" for ch in report.charts] + ["mean ww_alpha", "mean erank.9", "mean r"]
+    rows = []
+    for j, b in enumerate(s["block"]):
+        row = [str(b), str(s["layers"][j]), str(s["failed"][j])]
+        row += [_fmt(s[f"mean_alpha_{ch}"][j]) for ch in report.charts]
+        row += [_fmt(s["mean_ww_alpha"][j]), _fmt(s["mean_erank_90"][j], 1), _fmt(s["mean_top_radial"][j])]
+        rows.append(row)
+    return head, rows
+
+
+def _print_plain(title: str, head: list[str], rows: list[list[str]], file: Any) -> None:
+    widths = [max(len(h), *(len(r[j]) for r in rows)) if rows else len(h) for j, h in enumerate(head)]
+    print(title, file=file)
+    print("  ".join(h.ljust(w) for h, w in zip(head, widths)).rstrip(), file=file)
+    for r in rows:
+        print("  ".join(v.ljust(w) for v, w in zip(r, widths)).rstrip(), file=file)
+
+
+def _print_tables(report: ScanReport, rich_console: Any) -> None:
+    tables = [("Per-layer profile (depth order)", *_layer_rows(report)), ("Depth summary (per block)", *_summary_rows(report))]
+    for title, head, rows in tables:
+        if rich_console is None:
+            _print_plain(title, head, rows, sys.stdout)
+            print()
+            continue
+        from rich.table import Table
+
+        t = Table(title=title, title_justify="left")
+        for h in head:
+            t.add_column(h, justify="left" if h in ("layer", "kind", "error") else "right", no_wrap=h == "layer")
+        for r in rows:
+            t.add_row(*r)
+        rich_console.print(t)
+
+
+def run_scan_command(
+    path: str,
+    *,
+    pattern: str | None = None,
+    out: str | None = None,
+    plots: str | None = None,
+    threads: int | None = None,
+    charts: Sequence[str] = ("ls", "top"),
+) -> int:
+    """``gsalign scan``: scan ``path``, print the per-layer table and the depth summary, and write
+    the report (``out``) and figures (``plots``). Returns the exit code: 0 when every layer was
+    profiled, 1 when some layers failed (listed on stderr), 2 for bad arguments or unreadable input.
+    A progress bar (rich) is drawn on a terminal; without one, a plain line per layer goes to stderr."""
+    from .exceptions import GsalignError
+
+    if out is not None and Path(out).suffix.lower() not in (".csv", ".json", ".parquet"):
+        print(f"error: --out {out!r}: use a .csv, .json or .parquet suffix", file=sys.stderr)
+        return 2
+    if plots is not None:
+        try:
+            import matplotlib  # noqa: F401
+        except ImportError:
+            print("error: --plots needs matplotlib (pip install 'gsalign[report]')", file=sys.stderr)
+            return 2
+    console = None
+    if sys.stdout.isatty():
+        try:
+            from rich.console import Console
+
+            console = Console()
+        except ImportError:
+            console = None
+    try:
+        if console is not None:
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+            with Progress(
+                TextColumn("scanning"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                TextColumn("{task.description}"), console=console, transient=True,
+            ) as bar:
+                task = bar.add_task("", total=None)
+
+                def tick(done: int, total: int, name: str) -> None:
+                    bar.update(task, completed=done, total=total, description=name)
+
+                report = scan(path, pattern=pattern, charts=charts, n_threads=threads, progress=tick)
+        else:
+
+            def line(done: int, total: int, name: str) -> None:
+                print(f"[{done}/{total}] {name}", file=sys.stderr, flush=True)
+
+            report = scan(path, pattern=pattern, charts=charts, n_threads=threads, progress=line)
+    except (GsalignError, OSError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    _print_tables(report, console)
+    print(f"{len(report)} layers, {len(report.failed)} failed, {len(report.skipped)} tensors skipped "
+          f"(not layer matrices); files: {', '.join(report.files)}")
+    if out is not None:
+        print(f"report written to {report.write(out)}")
+    if plots is not None:
+        written = save_plots(report, plots)
+        print(f"{len(written)} figures written to {plots}")
+    if report.failed:
+        print(f"{len(report.failed)} layer(s) failed:", file=sys.stderr)
+        for name, err in report.failed:
+            print(f"  {name}: {err}", file=sys.stderr)
+        return 1
+    return 0

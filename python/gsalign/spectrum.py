@@ -65,7 +65,10 @@ def _is_single(a: Any) -> bool:
     if ndim is not None:
         return ndim != 3
     if isinstance(a, (list, tuple)) and a and not any(hasattr(x, "ndim") for x in a):
-        return np.ndim(a) != 3
+        try:
+            return np.ndim(a) != 3
+        except ValueError:
+            return True
     return False
 
 

@@ -275,6 +275,10 @@ impl ChainResult {
             p.prefixes.energy_step.clone().into_pyarray(py),
         )?;
         d.set_item(
+            "prefix_energy_kl",
+            p.prefixes.energy_kl.clone().into_pyarray(py),
+        )?;
+        d.set_item(
             "prefix_ls_weight_norm",
             p.prefixes.ls_weight_norm.clone().into_pyarray(py),
         )?;

@@ -4,12 +4,14 @@
 //! values, calls the core through [`runtime::enter_core`] (GIL released, interruptible), and
 //! converts results to numpy arrays without copying. No mathematics lives here.
 
+mod action;
 mod arrays;
 mod certify;
 mod chain;
 mod chart;
 mod checkpoint;
 mod distance;
+mod nearidentity;
 mod orbit;
 mod rank;
 mod runtime;
@@ -35,6 +37,8 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     distance::register(m)?;
     chain::register(m)?;
     certify::register(m)?;
+    action::register(m)?;
+    nearidentity::register(m)?;
     checkpoint::register(m)?;
     scan::register(m)?;
     Ok(())

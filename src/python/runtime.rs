@@ -63,7 +63,18 @@ where
     T: Send,
     F: FnOnce(&Cancel) -> crate::Result<T> + Send,
 {
-    run(py, n_threads, true, f)
+    run(py, Some(pool(n_threads)?), true, f)
+}
+
+/// [`enter_core`] for one indivisible unit of work (a single large decomposition): it runs on a
+/// thread of its own rather than on a shared pool, so that concurrent calls from several Python
+/// threads run in parallel instead of queueing on one pool worker.
+pub(crate) fn enter_core_single<T, F>(py: Python<'_>, f: F) -> PyResult<T>
+where
+    T: Send,
+    F: FnOnce(&Cancel) -> crate::Result<T> + Send,
+{
+    run(py, None, true, f)
 }
 
 /// [`enter_core`] for work known to be brief (one small decomposition, well under a tenth of a
@@ -77,7 +88,14 @@ where
     run(py, None, false, f)
 }
 
-fn run<T, F>(py: Python<'_>, n_threads: Option<usize>, interruptible: bool, f: F) -> PyResult<T>
+/// Runs `f` with the GIL released: inline when not `interruptible`; otherwise on a worker thread
+/// (inside `pool` when given) while this thread polls for Ctrl-C.
+fn run<T, F>(
+    py: Python<'_>,
+    pool: Option<Arc<ThreadPool>>,
+    interruptible: bool,
+    f: F,
+) -> PyResult<T>
 where
     T: Send,
     F: FnOnce(&Cancel) -> crate::Result<T> + Send,
@@ -86,14 +104,16 @@ where
     if !interruptible {
         return py.detach(|| f(&cancel)).map_err(|e| to_pyerr(py, e));
     }
-    let pool = pool(n_threads)?;
     let (result, interrupt) = py.detach(|| {
         std::thread::scope(|scope| {
             let (tx, rx) = mpsc::channel::<()>();
             let cancel = &cancel;
             let pool = &pool;
             let worker = scope.spawn(move || {
-                let r = pool.install(|| f(cancel));
+                let r = match pool {
+                    Some(pool) => pool.install(|| f(cancel)),
+                    None => f(cancel),
+                };
                 let _ = tx.send(());
                 r
             });

