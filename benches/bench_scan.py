@@ -7,7 +7,7 @@
    the largest |alpha - ww_alpha| over the layers both report. WeightWatcher needs torch to open a
    safetensors directory; without torch it is given the same file as a numpy state dict (read inside
    the timed interval).
-2. A synthetic bf16 checkpoint of about 2 GB written by this script (64 tensors of 2048 x 8192), scanned
+2. A synthetic bf16 checkpoint of about 2 GB written by this script (128 tensors of 1024 x 8192), scanned
    in a fresh process whose peak resident memory (``ru_maxrss``) is printed; the target is < 1 GB.
 
 Options: ``--repeats N`` (default 5), ``--skip-big``, ``--big-dir DIR`` (default: a temporary directory,
@@ -119,7 +119,7 @@ def bench_minilm(repeats: int) -> None:
           f"max |alpha - ww_alpha| = {max(diffs):.2e}")
 
 
-def write_big_checkpoint(path: Path, tensors: int = 64, rows: int = 2048, cols: int = 8192) -> int:
+def write_big_checkpoint(path: Path, tensors: int = 128, rows: int = 1024, cols: int = 8192) -> int:
     """Writes `tensors` bf16 matrices rows x cols, one at a time (never the whole file in memory)."""
     rng = np.random.default_rng(0)
     nbytes = rows * cols * 2
@@ -146,7 +146,7 @@ def bench_big(directory: Path | None) -> None:
     try:
         t = time.perf_counter()
         size = write_big_checkpoint(path)
-        print(f"synthetic checkpoint: {size / 1e9:.2f} GB bf16 (64 x 2048 x 8192) written in {time.perf_counter() - t:.1f} s")
+        print(f"synthetic checkpoint: {size / 1e9:.2f} GB bf16 (128 x 1024 x 8192) written in {time.perf_counter() - t:.1f} s")
         proc = subprocess.run([sys.executable, "-c", RSS_SCRIPT, str(path)], capture_output=True, text=True, check=True)
         r = json.loads(proc.stdout.strip().splitlines()[-1])
         verdict = "below" if r["peak_rss"] < 1e9 else "ABOVE"

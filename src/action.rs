@@ -128,7 +128,7 @@ pub fn orbit_action(d: usize, betas: &[f64]) -> Result<OrbitAction> {
 /// Bounds for raw spectra across an interface of amplitude ρ (log ρ = `log_rho` ≥ 0):
 /// (KL bound min(4 log ρ, (ρ⁴ − 1)²), Hellinger bound ρ² − 1). +∞ for log ρ = ∞.
 pub fn raw_interface_bounds(log_rho: f64) -> Result<(f64, f64)> {
-    if !(log_rho >= 0.0) {
+    if log_rho.is_nan() || log_rho < 0.0 {
         return Err(Error::invalid(
             "log_rho",
             format!("must be >= 0, got {log_rho}"),

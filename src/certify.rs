@@ -40,8 +40,11 @@ use crate::profile::Profile;
 /// Relative rounding tolerance of every verdict.
 pub const TOLERANCE: f64 = 1e-10;
 
-/// Points of the grid on which I_min is taken over a segment of β (ends included).
+/// Most points of the grid on which I_min is taken over a segment of β (ends included).
 const FISHER_GRID: usize = 2001;
+
+/// Largest spacing (in β) of that grid.
+const FISHER_SPACING: f64 = 1e-3;
 
 /// One inequality (or identity) with its verdict.
 #[derive(Debug, Clone, PartialEq)]
@@ -269,10 +272,16 @@ fn chart_radial(r: f64, eps: f64) -> f64 {
     r - eps
 }
 
-/// min over [lo, hi] (β) of the Fisher information of the width-k orbit, on a grid.
+/// min over [lo, hi] (β) of the Fisher information of the width-k orbit, on a grid of spacing
+/// at most [`FISHER_SPACING`] (at most [`FISHER_GRID`] points, ends included). A grid minimum can
+/// only overestimate I_min, which makes the §6.5 exponent bound stricter, never looser.
 fn fisher_min(k: usize, b0: f64, b1: f64) -> Result<f64> {
     let (lo, hi) = if b0 <= b1 { (b0, b1) } else { (b1, b0) };
-    let n = if hi > lo { FISHER_GRID } else { 1 };
+    let n = if hi > lo {
+        (((hi - lo) / FISHER_SPACING).ceil() as usize + 1).clamp(2, FISHER_GRID)
+    } else {
+        1
+    };
     let mut m = f64::INFINITY;
     for j in 0..n {
         let b = if n == 1 {
@@ -576,5 +585,84 @@ fn fix_identity(c: Option<&mut Check>, scale: f64) {
         c.holds = c.value.abs() <= TOLERANCE * scale.max(1.0);
         c.margin = -c.value.abs();
         c.vacuous = c.value.is_nan();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::chain::{ChainEngine, ChainOptions};
+    use crate::chart::Window;
+    use crate::parallel::Cancel;
+    use crate::profile::{self, ProfileOptions, ProfileSink};
+    use faer::{mat, Mat};
+
+    fn certify_chain(factors: &[Mat<f64>], chart: Chart, budget: Option<f64>) -> Certificate {
+        let opts = ProfileOptions {
+            charts: vec![Chart::Ls, Chart::Top, Chart::Metric],
+            window: Window::Default,
+        };
+        let mut engine = ChainEngine::new(ChainOptions::default()).unwrap();
+        let mut sink = ProfileSink::new(&opts.charts);
+        let refs: Vec<_> = factors.iter().map(|m| m.as_ref()).collect();
+        engine
+            .push(
+                &refs,
+                &Cancel::new(),
+                &|s| profile::analyse(&opts, s),
+                &mut |u| {
+                    sink.push(u);
+                    Ok(())
+                },
+            )
+            .unwrap();
+        let run = engine.finish().unwrap();
+        certify(&run, &sink.finish(), chart, budget).unwrap()
+    }
+
+    fn column<'a>(c: &'a Certificate, name: &str) -> &'a InterfaceColumn {
+        c.interfaces.iter().find(|col| col.name == name).unwrap()
+    }
+
+    #[test]
+    fn worked_example_of_section_6_2() {
+        let x = mat![[2.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 0.5]];
+        let k = mat![[1.0, 0.3, 0.0], [0.0, 1.0, 0.0], [0.2, 0.0, 0.8]];
+        let c = certify_chain(&[x, k], Chart::Ls, None);
+        let e = column(&c, "R2(e)");
+        assert!((e.value[1] - 0.233947).abs() < 5e-7);
+        assert!((e.upper[1] - 0.438774).abs() < 5e-7);
+        let a = column(&c, "R2(a)");
+        assert!((a.lower[1] + 0.128166).abs() < 5e-7);
+        assert!((a.upper[1] - 0.325312).abs() < 5e-7);
+        assert!(c.holds());
+    }
+
+    #[test]
+    fn converse_chain_is_tight_and_a_small_budget_fails() {
+        let (d, l, m) = (8usize, 10usize, 5.0f64);
+        let t = 2.0 * m.ln() / (l as f64 * (d as f64).ln());
+        let j = Mat::from_fn(d, d, |a, b| {
+            if a == b {
+                ((a + 1) as f64).powf(-t)
+            } else {
+                0.0
+            }
+        });
+        let fs = vec![j; l];
+        let c = certify_chain(&fs, Chart::Ls, Some(m));
+        assert!(c.holds());
+        let b = column(&c, "6.3 budget");
+        assert!(b.margin.iter().all(|x| x.abs() < 1e-14));
+        assert!((c.terms.max_drift - t).abs() < 1e-13);
+        let small = certify_chain(&fs, Chart::Ls, Some(m.sqrt()));
+        assert!(!small.holds());
+        assert!(certify(
+            &ChainRun::default(),
+            &Profile::default(),
+            Chart::Ls,
+            Some(0.5)
+        )
+        .is_err());
     }
 }

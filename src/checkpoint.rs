@@ -242,7 +242,7 @@ impl Checkpoint {
             .ok_or_else(|| err(&label, "", "no \"weight_map\" object in the shard index"))?;
         let dir = index.parent().unwrap_or_else(|| Path::new("."));
         let mut files: Vec<String> = Vec::new();
-        let mut expected: HashMap<String, String> = HashMap::new();
+        let mut expected: HashMap<String, PathBuf> = HashMap::new();
         for (tensor, file) in map {
             let file = file
                 .as_str()
@@ -262,7 +262,7 @@ impl Checkpoint {
             if !files.iter().any(|f| f == file) {
                 files.push(file.to_owned());
             }
-            expected.insert(tensor.clone(), file.to_owned());
+            expected.insert(tensor.clone(), dir.join(rel));
         }
         files.sort();
         let paths: Vec<PathBuf> = files.iter().map(|f| dir.join(f)).collect();
@@ -272,7 +272,7 @@ impl Checkpoint {
     /// Maps and validates `paths`; with an index, checks every indexed tensor is in its shard.
     fn open_files(
         paths: Vec<PathBuf>,
-        index: Option<(&str, &HashMap<String, String>)>,
+        index: Option<(&str, &HashMap<String, PathBuf>)>,
     ) -> Result<Self> {
         let mut labels = Vec::with_capacity(paths.len());
         let mut maps = Vec::with_capacity(paths.len());
@@ -319,14 +319,13 @@ impl Checkpoint {
             names.sort();
             for name in names {
                 let file = &expected[name];
-                let found = seen.get(name).map(|&i| &paths[i]);
-                let dir_file = paths.iter().find(|p| p.ends_with(file));
-                if found.is_none() || found != dir_file {
+                if seen.get(name).map(|&i| &paths[i]) != Some(file) {
                     return Err(err(
                         index_label,
                         name,
                         format!(
-                            "the shard index puts this tensor in {file}, which does not hold it"
+                            "the shard index puts this tensor in {}, which does not hold it",
+                            file.display()
                         ),
                     ));
                 }
@@ -730,7 +729,7 @@ impl Block<'_> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use std::io::Write;
 

@@ -16,6 +16,9 @@
 //! | rigidity theorems R1, R2, uniform budget, approximate and full-Cartan versions as checks (§6) | [`certify`] |
 //! | Fisher–KL and Bures action estimates along orbit chains (§4.5) | [`action`] |
 //! | near-identity expansions of I + hE and transport budgets (§7) | [`nearidentity`] |
+//! | safetensors checkpoints: validated, memory-mapped, streamed one tensor at a time | [`checkpoint`] |
+//! | static-weight profiles: layer matrices of a model, depth order, per-layer report (§11) | [`scan`] |
+//! | WeightWatcher-compatible ESD metrics: power-law MLE α, KS xmin, norms, entropy | [`esd`] |
 //!
 //! Conventions: natural logarithms; singular values descending; k = min(m, n); α is the rank
 //! exponent of singular values (s_i ∝ i^{−α}) and β = 2α the exponent of eigenvalues.

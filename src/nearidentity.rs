@@ -270,7 +270,7 @@ pub fn transport_budget(h_norms: &[f64]) -> Result<f64> {
     }
     let mut worst = 0.0f64;
     for (i, &x) in h_norms.iter().enumerate() {
-        if !(x >= 0.0) {
+        if x.is_nan() || x < 0.0 {
             return Err(Error::invalid(
                 "h_norms",
                 format!("entry {i} must be >= 0, got {x}"),

@@ -425,7 +425,8 @@ pub(crate) fn top_radial_unchecked(d: usize, alpha: f64) -> f64 {
     } else {
         half_log_d - 0.5 * log_h(d, beta)
     };
-    r.clamp(0.0, half_log_d)
+    // `+ 0.0` turns the −0.0 of α = 0 into +0.0.
+    r.clamp(0.0, half_log_d) + 0.0
 }
 
 /// Slope of the top-radial chart R′(α) = E_{p(α)}[log i] (nats per unit α), positive and

@@ -27,7 +27,8 @@
 //!
 //! # Depth order
 //! The block index is the first integer segment of the name (`encoder.layer.3.…` → 3). Layers are
-//! ordered by: embeddings without a block index first; then indexed layers by their stack (the
+//! ordered by: embeddings and convolutions without a block index (stems) first; then indexed
+//! layers by their stack (the
 //! name before the first integer; encoder/down stacks before middle ones before decoder/up
 //! stacks), by all integer segments, and within a block q, k, v, o, mlp-in, mlp-out; then the
 //! remaining layers (heads). Ties are broken by name, so the order never depends on file order.
@@ -245,7 +246,7 @@ fn depth_key(p: &LayerPlan) -> (u8, u8, String, Vec<usize>, u8, String) {
         .join(".")
         .to_ascii_lowercase();
     let stage = match (ints.is_empty(), p.kind) {
-        (true, LayerKind::Embedding) => 0,
+        (true, LayerKind::Embedding | LayerKind::Conv) => 0,
         (false, _) => 1,
         (true, _) => 2,
     };
@@ -509,7 +510,7 @@ fn scan_layer<S: TensorSource + ?Sized>(
 /// fitting each of `charts`.
 ///
 /// `on_done(i)` is called (from a worker thread) when layer i is finished, failed or not. Layer
-/// failures are reported in [`LayerReport::result`]; the only error is [`Error::Cancelled`] when
+/// failures are reported in [`LayerReport::result`]; the only error is [`crate::Error::Cancelled`] when
 /// `cancel` is set.
 pub fn scan<S: TensorSource + ?Sized>(
     source: &S,
@@ -639,6 +640,34 @@ mod tests {
         );
         let (only, _) = plan(&tensors, &|n| n.contains("mlp"));
         assert_eq!(only.len(), 2);
+    }
+
+    #[test]
+    fn scans_a_checkpoint_file() {
+        let dir = std::env::temp_dir().join(format!("gsalign-scan-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("m.safetensors");
+        let w: Vec<f32> = (0..48).map(|i| ((i * 7919) % 23) as f32 - 11.0).collect();
+        crate::checkpoint::tests::write_file(
+            &path,
+            &[
+                ("blocks.1.fc2.weight", "F32", vec![8, 6], bytes_f32(&w)),
+                ("blocks.0.fc1.weight", "F32", vec![6, 8], bytes_f32(&w)),
+                ("blocks.0.fc1.bias", "F32", vec![6], bytes_f32(&w[..6])),
+            ],
+        );
+        let (reports, skipped) =
+            scan_checkpoint(&path, &|_| true, &[Chart::Ls], &Cancel::new()).unwrap();
+        let names: Vec<&str> = reports.iter().map(|r| r.plan.name.as_str()).collect();
+        assert_eq!(names, ["blocks.0.fc1.weight", "blocks.1.fc2.weight"]);
+        assert_eq!(skipped.len(), 1);
+        // the same values read as 8 x 6 and as 6 x 8 have the same Frobenius norm
+        let a = reports[0].result.as_ref().unwrap();
+        let b = reports[1].result.as_ref().unwrap();
+        assert_eq!(a.sv.len(), 6);
+        assert!(a.sv.iter().all(|s| s.is_finite() && *s >= 0.0));
+        assert!((a.esd.log_norm - b.esd.log_norm).abs() < 1e-12);
+        let _ = std::fs::remove_dir_all(&dir);
     }
 
     fn bytes_f32(v: &[f32]) -> Vec<u8> {

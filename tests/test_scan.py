@@ -288,3 +288,36 @@ def test_cli_exit_codes(tmp_path, capsys):
 def test_checkpoint_error_for_a_missing_path():
     with pytest.raises(CheckpointError):
         gsalign.scan("/nonexistent/model.safetensors")
+
+
+def test_a_failing_progress_callback_is_raised_after_the_scan():
+    def boom(done, total, name):
+        raise RuntimeError(f"progress failed at {name}")
+
+    with pytest.raises(RuntimeError, match="progress failed at a.weight"):
+        gsalign.scan({"a.weight": np.eye(4)}, progress=boom)
+
+
+CTRL_C_SCRIPT = r"""
+import os, signal, threading, time
+import numpy as np
+import gsalign
+rng = np.random.default_rng(0)
+model = {f"blocks.{i}.fc.weight": rng.standard_normal((256, 256)) for i in range(400)}
+done = []
+threading.Timer(0.3, lambda: os.kill(os.getpid(), signal.SIGINT)).start()
+start = time.perf_counter()
+try:
+    gsalign.scan(model, charts=("metric",), n_threads=1, progress=lambda d, t, n: done.append(d))
+    print("finished", len(done))
+except KeyboardInterrupt:
+    print("interrupted", len(done), round(time.perf_counter() - start, 3))
+"""
+
+
+def test_ctrl_c_stops_a_scan_between_layers():
+    import subprocess
+
+    out = subprocess.run([sys.executable, "-c", CTRL_C_SCRIPT], capture_output=True, text=True, timeout=120).stdout.split()
+    assert out[0] == "interrupted", out
+    assert int(out[1]) < 400

@@ -17,6 +17,8 @@ from .rank import effective_rank, effective_ranks, erank_bracket, rank_window, s
 from . import orbit
 from .chart import PowerLawFit, PowerLawFitBatch, fit_power_law
 from .scan import ScanReport, scan
+from . import chains, theory
+from .chain import Certificate, Chain
 
 __all__ = [
     "__version__",
@@ -41,6 +43,10 @@ __all__ = [
     "fit_power_law",
     "ScanReport",
     "scan",
+    "Chain",
+    "Certificate",
+    "chains",
+    "theory",
 ]
 
 

@@ -30,7 +30,7 @@ from . import _core
 from ._arrays import _float_array, as_matrix, check_choice, check_threads
 from .exceptions import EmptyInputError, InvalidArgumentError, ShapeError
 
-__all__ = ["Chain", "Certificate", "Check", "ProductLogSpectrum", "Table", "demo_report"]
+__all__ = ["Chain", "Certificate", "Check", "ProductLogSpectrum", "Table", "demo_report", "load_factors"]
 
 log = logging.getLogger(__name__)
 
@@ -494,6 +494,41 @@ class Chain:
         return "\n".join(lines)
 
 
+def load_factors(path: Any, *, key: str | None = None) -> np.ndarray:
+    """A stack of factors from a ``.npy`` file or a ``.npz`` archive, memory-mapped (uncompressed
+    ``.npz`` members are mapped in place; compressed ones are read into memory). ``key`` names the
+    array in a ``.npz`` (default: ``"factors"``, or its only array)."""
+    import os
+    import zipfile
+
+    path = os.fspath(path)
+    if not path.endswith(".npz"):
+        return np.load(path, mmap_mode="r")
+    with zipfile.ZipFile(path) as zf:
+        names = [n[:-4] for n in zf.namelist() if n.endswith(".npy")]
+        if key is None:
+            key = "factors" if "factors" in names else (names[0] if len(names) == 1 else None)
+        if key is None or key not in names:
+            raise InvalidArgumentError(f"key: choose one of the arrays in {path}: {names}")
+        info = zf.getinfo(key + ".npy")
+        if info.compress_type != zipfile.ZIP_STORED:
+            log.info("%s: %s is compressed; reading it into memory", path, key)
+            with zf.open(info) as fh:
+                return np.lib.format.read_array(fh)
+    with open(path, "rb") as fh:
+        fh.seek(info.header_offset)
+        local = fh.read(30)
+        name_len = int.from_bytes(local[26:28], "little")
+        extra_len = int.from_bytes(local[28:30], "little")
+        start = info.header_offset + 30 + name_len + extra_len
+        fh.seek(start)
+        version = np.lib.format.read_magic(fh)
+        read_header = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
+        shape, fortran, dtype = read_header(fh)
+        offset = fh.tell()
+    return np.memmap(path, dtype=dtype, mode="r", offset=offset, shape=shape, order="F" if fortran else "C")
+
+
 def demo_report(
     L: int = 256,
     d: int = 128,
@@ -502,6 +537,9 @@ def demo_report(
     seed: int = 0,
     plot: str | None = None,
     factors: Any = None,
+    budget: float | None = None,
+    chart: ChartName = "ls",
+    n_threads: int | None = None,
     out: TextIO | None = None,
 ) -> Chain:
     """The chain section of ``gsalign demo`` (and of ``gsalign chain FILE``): builds a seeded
@@ -510,6 +548,7 @@ def demo_report(
     profile with its certified drift band to ``plot`` when matplotlib is installed.
     Returns the :class:`Chain`."""
     import sys
+    import time
 
     from . import chains
 
@@ -517,10 +556,12 @@ def demo_report(
     if factors is None:
         h = 1.0 / math.sqrt(L) if h is None else h
         factors = chains.near_identity(L, d, h, seed)
-        print(f"Near-identity residual chain: L = {L}, d = {d}, h = {h:.6g}, seed = {seed}", file=stream)
-    chain = Chain(factors)
-    print(chain.summary(), file=stream)
-    cert = chain.certify()
+        print(f"Near-identity residual chain J_l = I + h E_l (||E_l|| = 1): L = {L}, d = {d}, h = {h:.6g}, seed = {seed}", file=stream)
+    start = time.perf_counter()
+    chain = Chain(factors, n_threads=n_threads)
+    elapsed = time.perf_counter() - start
+    print(f"{chain.summary()}\n  ({len(chain)} factors in {elapsed:.2f} s)", file=stream)
+    cert = chain.certify(budget=budget, chart=chart)
     print(cert.summary(), file=stream)
     if plot is not None:
         try:
@@ -529,5 +570,5 @@ def demo_report(
             plot_profile(chain, cert, path=plot)
             print(f"plot written to {plot}", file=stream)
         except ImportError:
-            print("matplotlib is not installed: no plot", file=stream)
+            print("matplotlib is not installed: no plot written", file=stream)
     return chain

@@ -40,9 +40,13 @@ def plot_profile(chain: Any, certificate: Any = None, *, path: Optional[str] = N
 
     fig, axes = plt.subplots(3, 1, figsize=(8, 8), sharex=True, gridspec_kw={"height_ratios": [3, 1.3, 1.3]})
     ax = axes[0]
-    ax.fill_between(depth, -upper, upper, color="tab:blue", alpha=0.15, label=f"certified drift band (sum of {name} bounds)")
+    # Exponents are >= 0, so the band is clipped at 0 below; the view keeps the profile readable.
+    ax.fill_between(depth, np.maximum(alpha[0] - upper, 0.0), alpha[0] + upper, color="tab:blue", alpha=0.15,
+                    label=f"certified drift band alpha_0 +/- sum of {name} bounds")
     ax.plot(depth, alpha, color="tab:blue", lw=1.6, label=f"profile exponent alpha_{chart}(P_l)")
     ax.set_ylabel("alpha")
+    top = np.nanmax(alpha) if np.any(np.isfinite(alpha)) else 1.0
+    ax.set_ylim(0.0, max(3.0 * top, 1e-3))
     ax.set_title(f"Exponent profile, L = {len(chain)}: certificate {'holds' if cert.holds else 'FAILS'}")
     ax.legend(loc="upper left", fontsize=8)
     axes[1].plot(depth[1:], prof[f"alpha_{chart}"], color="tab:orange", lw=0.8)

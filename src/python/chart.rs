@@ -4,7 +4,7 @@
 //! `window_quantiles` (effective-rank quantiles); the Python layer (`gsalign.chart`) decides
 //! which from what the user passed.
 
-use super::runtime::{enter_core, light};
+use super::runtime::{enter_core, enter_core_single, light};
 use crate::chart::{self, Chart, Fit, Window};
 use numpy::{IntoPyArray, PyArray1, PyReadonlyArray1};
 use pyo3::prelude::*;
@@ -57,7 +57,7 @@ fn fit_power_law(
     let chart = light(py, Chart::parse(chart))?;
     let window = window(py, window_ranks, window_quantiles)?;
     let sv = sv.as_slice()?;
-    let fit = enter_core(py, Some(1), |_| chart::fit(sv, chart, window))?;
+    let fit = enter_core_single(py, |_| chart::fit(sv, chart, window))?;
     Ok(to_tuple(fit))
 }
 

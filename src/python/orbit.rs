@@ -5,7 +5,7 @@
 //! [`enter_core`] in parallel across values with the GIL released. Names carry an `orbit_`
 //! prefix in `gsalign._core` (`_core.top_radial` is the spectrum's r); `gsalign.orbit` drops it.
 
-use super::runtime::{enter_core, light};
+use super::runtime::{enter_core, enter_core_single, light};
 use crate::orbit;
 use crate::parallel::try_map;
 use numpy::{IntoPyArray, PyArray1, PyReadonlyArray1};
@@ -81,7 +81,7 @@ fn orbit_log_harmonic<'py>(
 /// Orbit probabilities p_i(α) = i^{−2α}/H_d(2α).
 #[pyfunction]
 fn orbit_probabilities(py: Python<'_>, d: usize, alpha: f64) -> PyResult<Bound<'_, PyArray1<f64>>> {
-    let p = enter_core(py, Some(1), |_| orbit::probabilities(d, alpha))?;
+    let p = enter_core_single(py, |_| orbit::probabilities(d, alpha))?;
     Ok(p.into_pyarray(py))
 }
 
@@ -193,7 +193,7 @@ fn orbit_harmonic_bounds(py: Python<'_>, d: usize, beta: f64) -> PyResult<(f64, 
 /// Effective rank erank_τ of the orbit point β.
 #[pyfunction]
 fn orbit_effective_rank(py: Python<'_>, d: usize, beta: f64, tau: f64) -> PyResult<usize> {
-    enter_core(py, Some(1), |_| orbit::effective_rank(d, beta, tau))
+    enter_core_single(py, |_| orbit::effective_rank(d, beta, tau))
 }
 
 /// Closed-form (lower, upper) bounds on the orbit effective rank.
