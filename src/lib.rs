@@ -52,3 +52,8 @@ mod python;
 pub use error::{Error, Result};
 pub use parallel::Cancel;
 pub use spectrum::{singular_values, singular_values_batch, Method, Spectrum};
+
+/// The README's Rust example, compiled and run by `cargo test`.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
