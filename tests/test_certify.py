@@ -160,3 +160,26 @@ def test_certificate_is_readable_and_exports():
     assert prof.to_pandas().shape[0] == 12
     with pytest.raises(KeyError):
         cert.check("nope")
+
+
+def test_per_coordinate_lipschitz_and_interface_angle_bounds():
+    """‖Δâ‖_∞ ≤ 2 log ρ(K) and σ(K, X) ≤ −log|⟨v_1(K), u_1(X)⟩| on random pairs (SPEC §5)."""
+    rng = np.random.default_rng(7)
+    for trial in range(300):
+        x = _random_chain(trial)[0] if trial % 3 else rng.standard_normal((int(rng.integers(2, 9)),) * 2)
+        d = x.shape[0]
+        h = float(np.exp(rng.uniform(math.log(0.01), math.log(1.5))))
+        k = chains.near_identity(1, d, h, trial)[0] if trial % 2 else rng.standard_normal((d, d))
+        c = Chain([x, k], charts=("ls",))
+        sigma, log_rho = c.slack()[1], c.profile()["log_rho"][1]
+        sx = np.linalg.svd(x, compute_uv=False)
+        skx = np.linalg.svd(k @ x, compute_uv=False)
+        if sx[-1] < 1e-8 * sx[0] or skx[-1] < 1e-8 * skx[0]:
+            continue
+        norm = lambda s: np.log(s) - 0.5 * np.log(np.sum(s**2) / len(s))  # noqa: E731
+        assert np.max(np.abs(norm(skx) - norm(sx))) <= 2 * log_rho + 1e-10, trial
+        ux = np.linalg.svd(x)[0][:, 0]
+        vk = np.linalg.svd(k)[2][0]
+        cos = abs(float(vk @ ux))
+        assert sigma <= -math.log(cos) + 1e-10, trial
+        assert -1e-10 <= sigma <= 2 * log_rho + 1e-10, trial

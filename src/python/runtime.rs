@@ -118,17 +118,12 @@ where
                 r
             });
             let mut interrupt: Option<PyErr> = None;
-            loop {
-                match rx.recv_timeout(SIGNAL_POLL) {
-                    Err(mpsc::RecvTimeoutError::Timeout) => {
-                        if interrupt.is_none() {
-                            if let Err(e) = Python::attach(|py| py.check_signals()) {
-                                cancel.cancel();
-                                interrupt = Some(e);
-                            }
-                        }
+            while let Err(mpsc::RecvTimeoutError::Timeout) = rx.recv_timeout(SIGNAL_POLL) {
+                if interrupt.is_none() {
+                    if let Err(e) = Python::attach(|py| py.check_signals()) {
+                        cancel.cancel();
+                        interrupt = Some(e);
                     }
-                    _ => break,
                 }
             }
             (worker.join(), interrupt)
@@ -159,8 +154,7 @@ fn exception<'py>(
     cell: &'static PyOnceLock<Py<PyType>>,
     name: &str,
 ) -> PyResult<Bound<'py, PyType>> {
-    cell.import(py, "gsalign.exceptions", name)
-        .map(|t| t.clone())
+    cell.import(py, "gsalign.exceptions", name).cloned()
 }
 
 /// Maps a core error onto `gsalign.exceptions` (each class also derives from the builtin a user
