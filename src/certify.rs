@@ -17,6 +17,7 @@
 //! | `R2(b)` | −σ_l − Δε_l ≤ R(α̂_l) − R(α̂_{l−1}) ≤ 2 log ρ_l − σ_l − Δε_l |
 //! | `R2(b) summed` | R(α̂_L) − R(α̂_0) + Σσ + ε_L − ε_0 ≤ 2L log ρ̄ |
 //! | `R2(c)` | \|Δα̂_l\| ≤ [max(σ_l, 2 log ρ_l − σ_l) + \|Δε_l\|]/R′(max(α̂_{l−1}, α̂_l)) |
+//! | `R2(d)` | 0 ≤ α̂_l − α̂_{l−1} ≤ 2 log ρ_l/R′(α̂_l) when σ_l = 0 and ε_{l−1} = ε_l = 0 |
 //! | `R2(e)` | \|Δα_LS\| ≤ ‖w‖₁ log ρ_l (same window at l − 1 and l) |
 //! | `6.3 budget` | log ρ_l ≤ (log M)/L |
 //! | `6.3 LS drift` | \|Δα_LS\| ≤ ‖w‖₁ (log M)/L |
@@ -39,6 +40,9 @@ use crate::profile::Profile;
 
 /// Relative rounding tolerance of every verdict.
 pub const TOLERANCE: f64 = 1e-10;
+
+/// |σ| and |ε| below this count as zero for the hypotheses of R2(d).
+const ZERO: f64 = 1e-12;
 
 /// Most points of the grid on which I_min is taken over a segment of β (ends included).
 const FISHER_GRID: usize = 2001;
@@ -492,6 +496,19 @@ pub fn certify(
         col(
             12,
             Check::upper("6.5 exponent", "6.5", 2.0 * d_alpha.abs(), dbeta_bound),
+        );
+        // (d) needs zero slack and an exact chart at both ends (always exact for the top chart).
+        let exact = e0.abs() <= ZERO && e1.abs() <= ZERO && sigma.abs() <= ZERO;
+        col(
+            13,
+            Check::new(
+                "R2(d)",
+                "6.2(d)",
+                d_alpha,
+                0.0,
+                2.0 * lr / orbit::top_radial_slope(k, a1).unwrap_or(f64::NAN),
+            )
+            .unless(exact, "needs zero slack and an exact chart"),
         );
     }
 

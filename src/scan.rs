@@ -490,12 +490,11 @@ fn scan_layer<S: TensorSource + ?Sized>(
     let view = source
         .view(p.tensor)
         .ok_or_else(|| format!("{}: tensor cannot be read as floating point", p.name))?;
-    let sv = {
-        let block = decode_block(&view, p.tensor_cols, p.rows.clone(), p.cols.clone())
-            .map_err(|e| e.to_string())?;
-        block_singular_values(&block, &p.name, index).map_err(|e| e.to_string())?
-    };
+    let sv = decode_block(&view, p.tensor_cols, p.rows.clone(), p.cols.clone())
+        .and_then(|block| block_singular_values(&block, &p.name, index))
+        .map_err(|e| e.to_string());
     source.release(p.tensor);
+    let sv = sv?;
     if sv.first().map_or(true, |&s| s == 0.0) {
         return Err(format!(
             "{}: the matrix is zero (no spectrum to profile)",
@@ -510,8 +509,8 @@ fn scan_layer<S: TensorSource + ?Sized>(
 /// fitting each of `charts`.
 ///
 /// `on_done(i)` is called (from a worker thread) when layer i is finished, failed or not. Layer
-/// failures are reported in [`LayerReport::result`]; the only error is [`crate::Error::Cancelled`] when
-/// `cancel` is set.
+/// failures are reported in [`LayerReport::result`]; the only error is
+/// [`crate::Error::Cancelled`] when `cancel` is set.
 pub fn scan<S: TensorSource + ?Sized>(
     source: &S,
     plans: &[LayerPlan],

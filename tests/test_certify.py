@@ -77,6 +77,10 @@ def test_converse_chain_attains_the_rate_exactly():
     np.testing.assert_allclose(tab["6.3 LS drift.upper"], 0.075836, atol=5e-7)
     np.testing.assert_allclose(tab["6.3 budget.margin"], 0.0, atol=1e-14)
     assert cert.holds
+    # Zero slack and an exact chart: R2(d) is live (monotone exponent) for the LS and top charts.
+    for chart in ("ls", "top"):
+        dcheck = c.certify(budget=M, chart=chart).check("R2(d) (every interface)")
+        assert not dcheck.vacuous and dcheck.holds and dcheck.value > 0
     assert 2 * math.log(M) / (L * orbit.top_radial_slope(d, 0.0)) == pytest.approx(0.075072, abs=5e-7)
 
 

@@ -147,7 +147,8 @@ def test_progress_callback_and_exports(minilm, tmp_path):
     assert list(df.columns) == list(r.columns) and len(df) == len(r)
     table = r.to_arrow()
     assert table.num_rows == len(r) and table.column("name").to_pylist() == list(r["name"])
-    rows = list(csv.DictReader(r.write(tmp_path / "r.csv").open()))
+    with r.write(tmp_path / "r.csv").open() as f:
+        rows = list(csv.DictReader(f))
     assert [x["name"] for x in rows] == list(r["name"])
     assert float(rows[0]["ww_alpha"]) == r["ww_alpha"][0]
     records = json.loads((r.write(tmp_path / "r.json")).read_text())
@@ -161,6 +162,8 @@ def test_progress_callback_and_exports(minilm, tmp_path):
     assert "6 layers" in repr(r)
     summary = r.depth_summary()
     assert list(summary["block"]) == [5] and summary["layers"][0] == 6
+    figures = r.save_plots(tmp_path / "figs")
+    assert len(figures) == 2 + len(r) and all(p.stat().st_size > 1000 for p in figures)
 
 
 def test_in_memory_models_match_the_file(minilm, minilm_weights):
@@ -321,3 +324,34 @@ def test_ctrl_c_stops_a_scan_between_layers():
     out = subprocess.run([sys.executable, "-c", CTRL_C_SCRIPT], capture_output=True, text=True, timeout=120).stdout.split()
     assert out[0] == "interrupted", out
     assert int(out[1]) < 400
+
+
+def test_conv_kernels_are_reshaped_and_fused_qkv_is_split():
+    rng = np.random.default_rng(3)
+    conv = rng.standard_normal((16, 3, 3, 3))
+    conv1d = rng.standard_normal((8, 4, 5))
+    c_attn = rng.standard_normal((12, 36))  # GPT-2 Conv1D layout (in, 3 * out): split columns
+    in_proj = rng.standard_normal((30, 10))  # MultiheadAttention [Q; K; V]: split rows
+    neox = rng.standard_normal((30, 10))  # query_key_value interleaves heads: not split
+    r = gsalign.scan({
+        "conv1.weight": conv,
+        "encoder.layers.0.conv.weight": conv1d,
+        "h.0.attn.c_attn.weight": c_attn,
+        "layers.1.self_attn.in_proj_weight": in_proj,
+        "layers.2.attention.query_key_value.weight": neox,
+    })
+    rows = {n: i for i, n in enumerate(r["name"])}
+    svd = lambda a: np.linalg.svd(a, compute_uv=False)  # noqa: E731
+    i = rows["conv1.weight"]
+    assert (r["kind"][i], r["tensor_shape"][i], r["m"][i], r["n"][i]) == ("conv", "16x3x3x3", 16, 27)
+    np.testing.assert_allclose(r.spectra[i], svd(conv.reshape(16, 27)), rtol=1e-10)
+    i = rows["encoder.layers.0.conv.weight"]
+    np.testing.assert_allclose(r.spectra[i], svd(conv1d.reshape(8, 20)), rtol=1e-10)
+    for j, part in enumerate("qkv"):
+        i = rows[f"h.0.attn.c_attn.weight[{part}]"]
+        assert r["kind"][i] == f"attn_{part}" and (r["m"][i], r["n"][i]) == (12, 12)
+        np.testing.assert_allclose(r.spectra[i], svd(c_attn[:, 12 * j : 12 * (j + 1)]), rtol=1e-10)
+        i = rows[f"layers.1.self_attn.in_proj_weight[{part}]"]
+        np.testing.assert_allclose(r.spectra[i], svd(in_proj[10 * j : 10 * (j + 1)]), rtol=1e-10)
+    assert r["kind"][rows["layers.2.attention.query_key_value.weight"]] == "attn_qkv"
+    assert list(r["name"])[0] == "conv1.weight"  # a stem without a block index comes first

@@ -24,8 +24,23 @@ def _cmd_scan(args: argparse.Namespace) -> int:
     from .scan import run_scan_command
 
     charts = tuple(c for c in args.charts.split(",") if c)
+    if len(args.path) > 1 or args.scheduler is not None or args.local_cluster is not None:
+        return _cmd_scan_distributed(args, charts)
     return run_scan_command(
-        args.path, pattern=args.pattern, out=args.out, plots=args.plots, threads=args.threads, charts=charts
+        args.path[0], pattern=args.pattern, out=args.out, plots=args.plots, threads=args.threads, charts=charts
+    )
+
+
+def _cmd_scan_distributed(args: argparse.Namespace, charts: tuple[str, ...]) -> int:
+    """``gsalign scan PATH... [--scheduler ADDR | --local-cluster N]`` (gsalign.distributed)."""
+    if args.plots is not None:
+        print("error: --plots needs a single checkpoint scanned without a cluster", file=sys.stderr)
+        return 2
+    from .distributed import run_scan_command as run_distributed
+
+    return run_distributed(
+        args.path, scheduler=args.scheduler, local_cluster=args.local_cluster, pattern=args.pattern,
+        out=args.out, threads=args.threads, charts=charts,
     )
 
 
@@ -65,12 +80,20 @@ def _parser() -> argparse.ArgumentParser:
         "scan",
         help="profile every layer matrix of a .safetensors checkpoint (file, directory or shard index)",
     )
-    scan.add_argument("path", help="a .safetensors file, a directory of them, or a *.safetensors.index.json")
+    scan.add_argument(
+        "path", nargs="+", metavar="PATH",
+        help="a .safetensors file, a directory of them, or a *.safetensors.index.json (several: scanned as tasks)",
+    )
     scan.add_argument("--pattern", metavar="RE", help="only tensors whose name matches this regular expression")
     scan.add_argument("--out", metavar="FILE", help="write the per-layer report (.csv, .json or .parquet)")
     scan.add_argument("--plots", metavar="DIR", help="write PNG figures (exponent profile, spectra, rank windows)")
     scan.add_argument("--threads", type=_positive_int, metavar="N", help="worker threads (default: all cores)")
     scan.add_argument("--charts", default="ls,top", help="comma-separated charts among ls, top, metric (default ls,top)")
+    cluster = scan.add_mutually_exclusive_group()
+    cluster.add_argument("--scheduler", metavar="tcp://HOST:PORT", help="run one task per tensor on this Dask scheduler")
+    cluster.add_argument(
+        "--local-cluster", type=_positive_int, metavar="N", help="run one task per tensor on N local Dask workers"
+    )
     scan.set_defaults(func=_cmd_scan)
 
     chain = sub.add_parser(

@@ -45,7 +45,8 @@ class ScanReport:
     * ``name`` (tensor name; ``[q]``/``[k]``/``[v]`` for the parts of a split fused projection),
       ``block`` (first integer in the name, -1 if none), ``kind`` (``embedding``, ``attn_q``,
       ``attn_k``, ``attn_v``, ``attn_qkv``, ``attn_o``, ``mlp``, ``conv``, ``other``), ``dtype``,
-      ``m``, ``n``, ``k`` = min(m, n);
+      ``tensor_shape`` (as stored, e.g. ``64x3x7x7``), ``m``, ``n`` (the layer matrix: out × in, a
+      kernel reshaped to out × (in·kh·kw), a third of a split fused projection), ``k`` = min(m, n);
     * ``sv_max`` (s_1), ``top_radial`` (r = ½ log(k s_1²/‖W‖_F²), nats), ``numerical_rank``;
     * per chart c in ``charts``: ``alpha_c`` (rank exponent α, s_i ∝ i^{-α}), ``epsilon_c`` (signed
       orbit-chart residual, nats), ``hellinger_c`` (Hellinger residual); ``window_ls_lo``/``_hi``
@@ -146,6 +147,10 @@ class ScanReport:
             )
         return p
 
+    def save_plots(self, directory: str | os.PathLike[str]) -> list[Path]:
+        """PNG figures of this report in ``directory`` (see :func:`save_plots`)."""
+        return save_plots(self, directory)
+
     def __repr__(self) -> str:
         kinds: dict[str, int] = {}
         for k in self.columns["kind"]:
@@ -190,7 +195,8 @@ def _tensor_entry(name: str, value: Any) -> tuple[str, str, list[int], np.ndarra
             value = np.asarray(value)
         except (TypeError, ValueError) as exc:
             raise DTypeError(f"path_or_model[{name!r}]: cannot be read as an array ({exc})") from None
-    dtype = _NUMPY_DTYPES.get(value.dtype.newbyteorder("="))
+    native = value.dtype.newbyteorder("=") if value.dtype.byteorder in "<>" else value.dtype
+    dtype = _NUMPY_DTYPES.get(native)
     shape = [int(d) for d in value.shape]
     if dtype is None:
         return (name, str(value.dtype), shape, np.zeros(0, np.uint8))
@@ -520,3 +526,60 @@ def run_scan_command(
             print(f"  {name}: {err}", file=sys.stderr)
         return 1
     return 0
+
+
+# --- Scans in parts (gsalign.distributed): merge the raw columns of disjoint tensor subsets ------
+
+_MLP_IN = frozenset(("fc1", "c_fc", "gate_proj", "up_proj", "w1", "w3", "wi", "wi_0", "wi_1", "lin1", "dense_h_to_4h"))
+_MLP_OUT = frozenset(("fc2", "down_proj", "w2", "wo", "lin2", "dense_4h_to_h"))
+_WITHIN = {"embedding": 0, "attn_q": 1, "attn_qkv": 1, "attn_k": 2, "attn_v": 3, "attn_o": 4, "conv": 7, "other": 8}
+_INT_SEGMENT = re.compile(r"\+?[0-9]+")
+_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
+
+
+def _depth_key(name: str, kind: str) -> tuple[int, int, str, list[int], int, str]:
+    """Sort key of a layer by depth, the twin of the core's ordering (``depth_key`` in
+    src/scan.rs; see :func:`scan`): stage (stems, indexed blocks, heads), stack (encoder/down,
+    middle, decoder/up), name prefix, integer segments, role within the block, name."""
+    parts = name.split(".")
+    is_int = [_INT_SEGMENT.fullmatch(s) is not None and int(s) < 2**64 for s in parts]
+    ints = [int(s) for s, i in zip(parts, is_int) if i]
+    prefix = ".".join(parts[: is_int.index(True)] if any(is_int) else parts).translate(_ASCII_LOWER)
+    stage = 1 if ints else (0 if kind in ("embedding", "conv") else 2)
+    stack = 1
+    if ints and ("enc" in prefix or "down" in prefix):
+        stack = 0
+    elif ints and ("dec" in prefix or "up" in prefix):
+        stack = 2
+    seg = [s.translate(_ASCII_LOWER) for s in parts]
+    while len(seg) > 1 and seg[-1] in ("weight", "kernel"):
+        seg.pop()
+    last = seg[-1]
+    if kind == "mlp":
+        out = last in _MLP_OUT or last == "c_proj" or ("output" in seg and last not in _MLP_IN)
+        within = 6 if out else 5
+    else:
+        within = _WITHIN[kind]
+    return (stage, stack, prefix, ints, within, name)
+
+
+def _merge_parts(parts: Sequence[dict[str, Any]], tensors: Sequence[str]) -> dict[str, Any]:
+    """The raw columns of one scan (as ``_core.scan_path`` returns them) from the raw columns of
+    scans of disjoint tensor subsets of the same checkpoint: rows in depth order, ``skipped`` in
+    the order of ``tensors`` (the checkpoint's tensor names), ``files`` of the first part.
+    ``parts`` must not be empty (a scan of no tensors gives the column layout)."""
+    merged: dict[str, Any] = {}
+    for key, value in parts[0].items():
+        if key in ("skipped", "files"):
+            continue
+        if isinstance(value, np.ndarray):
+            merged[key] = np.concatenate([p[key] for p in parts])
+        else:
+            merged[key] = [x for p in parts for x in p[key]]
+    order = sorted(range(len(merged["name"])), key=lambda i: _depth_key(merged["name"][i], merged["kind"][i]))
+    for key, value in merged.items():
+        merged[key] = value[order] if isinstance(value, np.ndarray) else [value[i] for i in order]
+    position = {name: i for i, name in enumerate(tensors)}
+    merged["skipped"] = sorted((s for p in parts for s in p["skipped"]), key=lambda s: position[s[0]])
+    merged["files"] = list(parts[0]["files"])
+    return merged

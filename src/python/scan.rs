@@ -197,6 +197,16 @@ fn columns<'py>(
             .map(|r| dtypes[r.plan.tensor])
             .collect::<Vec<_>>(),
     )?;
+    d.set_item(
+        "tensor_shape",
+        reports
+            .iter()
+            .map(|r| {
+                let dims: Vec<String> = r.plan.tensor_shape.iter().map(|d| d.to_string()).collect();
+                dims.join("x")
+            })
+            .collect::<Vec<_>>(),
+    )?;
     col_i("m", &|r| Some(r.plan.shape().0 as i64))?;
     col_i("n", &|r| Some(r.plan.shape().1 as i64))?;
     col_i(
