@@ -23,7 +23,8 @@ use crate::error::{Error, Result};
 use crate::orbit;
 use crate::parallel::{try_map, Cancel};
 use crate::rank;
-use crate::spectrum::{self, check_spectrum, neumaier_sum};
+use crate::spectrum::{self, check_spectrum};
+use crate::sum::neumaier_sum;
 
 /// Relative threshold of the default LS window: W = {1..k″}, k″ = #{i : s_i > τ_LS·s_1}. Singular
 /// values below τ_LS·s_1 are treated as noise, so two SVD libraries that differ by O(ε‖A‖) in the

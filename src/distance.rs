@@ -21,7 +21,8 @@
 //! negative, unsorted or all-zero spectrum.
 
 use crate::error::Result;
-use crate::spectrum::{check_spectrum, energy, neumaier_sum};
+use crate::spectrum::{check_spectrum, energy};
+use crate::sum::neumaier_sum;
 
 /// Energy distributions of both spectra, validated under their own names, the shorter padded
 /// with zeros to the common length max(k_a, k_b).

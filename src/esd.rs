@@ -27,7 +27,8 @@
 //! match WeightWatcher's on dense layers.
 
 use crate::error::{Error, Result};
-use crate::spectrum::{check_spectrum, neumaier_sum};
+use crate::spectrum::check_spectrum;
+use crate::sum::neumaier_sum;
 
 /// Eigenvalues at or below this are left out of the power-law fit (WeightWatcher's `EVALS_THRESH`).
 pub const EVALS_THRESH: f64 = 1e-5;

@@ -45,6 +45,7 @@ pub mod profile;
 pub mod rank;
 pub mod scan;
 pub mod spectrum;
+pub mod sum;
 
 #[cfg(feature = "python")]
 mod python;

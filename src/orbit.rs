@@ -33,7 +33,7 @@
 //! [`Error::InvalidArgument`] naming the argument. Logs are natural (nats).
 
 use crate::error::{Error, Result};
-use crate::spectrum::neumaier_sum;
+use crate::sum::{neumaier_sum, NeumaierSum};
 use std::sync::OnceLock;
 
 /// Widths up to this many ranks are summed term by term; wider orbits use the head +
@@ -605,17 +605,10 @@ pub fn effective_rank(d: usize, beta: f64, tau: f64) -> Result<usize> {
     let target = tau - 64.0 * d as f64 * f64::EPSILON;
     if d <= STREAMED_ERANK_MAX {
         let total = neumaier_sum((1..=d).map(|i| power(i, beta)));
-        let (mut sum, mut comp) = (0.0f64, 0.0f64);
+        let mut prefix = NeumaierSum::new();
         for i in 1..=d {
-            let x = power(i, beta) / total;
-            let t = sum + x;
-            if sum.abs() >= x.abs() {
-                comp += (sum - t) + x;
-            } else {
-                comp += (x - t) + sum;
-            }
-            sum = t;
-            if sum + comp >= target {
+            prefix.add(power(i, beta) / total);
+            if prefix.value() >= target {
                 return Ok(i);
             }
         }

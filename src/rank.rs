@@ -16,6 +16,7 @@
 
 use crate::error::{Error, Result};
 use crate::spectrum::{check_spectrum, relative_energy};
+use crate::sum::NeumaierSum;
 
 /// Tolerance 64·K·ε of the pinned quantile rule for a spectrum of width K.
 fn tolerance(k: usize) -> f64 {
@@ -50,7 +51,7 @@ fn quantiles(sv: &[f64], taus: &[f64]) -> Vec<usize> {
     let mut out = vec![support; taus.len()];
     // Running Neumaier prefix sum C_n = sum + comp over the first n probabilities. The targets
     // are visited in increasing order, so the first qualifying n only moves forward.
-    let (mut sum, mut comp, mut n) = (0.0f64, 0.0f64, 0usize);
+    let (mut prefix, mut n) = (NeumaierSum::new(), 0usize);
     for j in order {
         let tau = taus[j];
         if tau <= 0.0 {
@@ -62,21 +63,14 @@ fn quantiles(sv: &[f64], taus: &[f64]) -> Vec<usize> {
         }
         let target = tau - tol;
         loop {
-            if n > 0 && sum + comp >= target {
+            if n > 0 && prefix.value() >= target {
                 out[j] = n;
                 break;
             }
             if n == k {
                 break;
             }
-            let x = p(n);
-            let t = sum + x;
-            if sum.abs() >= x.abs() {
-                comp += (sum - t) + x;
-            } else {
-                comp += (x - t) + sum;
-            }
-            sum = t;
+            prefix.add(p(n));
             n += 1;
         }
     }
@@ -180,7 +174,7 @@ mod tests {
     fn reference(sv: &[f64], tau: f64) -> usize {
         let k = sv.len();
         let s1 = sv[0];
-        let s = crate::spectrum::neumaier_sum(sv.iter().map(|&x| (x / s1) * (x / s1)));
+        let s = crate::sum::neumaier_sum(sv.iter().map(|&x| (x / s1) * (x / s1)));
         let p: Vec<f64> = sv.iter().map(|&x| (x / s1) * (x / s1) / s).collect();
         let support = p.iter().rposition(|&x| x > 0.0).map_or(1, |i| i + 1);
         if tau <= 0.0 {
@@ -190,7 +184,7 @@ mod tests {
             return support;
         }
         (1..=k)
-            .find(|&n| crate::spectrum::neumaier_sum(p[..n].iter().copied()) >= tau - tolerance(k))
+            .find(|&n| crate::sum::neumaier_sum(p[..n].iter().copied()) >= tau - tolerance(k))
             .unwrap_or(support)
     }
 

@@ -29,6 +29,7 @@
 
 use crate::error::{Error, Result};
 use crate::parallel::{try_map, Cancel};
+use crate::sum::neumaier_sum;
 use faer::dyn_stack::{MemBuffer, MemStack};
 use faer::linalg::matmul::triangular::BlockStructure;
 use faer::linalg::{evd, svd};
@@ -441,22 +442,6 @@ pub fn check_spectrum(sv: &[f64], arg: &str) -> Result<()> {
         });
     }
     Ok(())
-}
-
-/// Neumaier-compensated sum.
-pub(crate) fn neumaier_sum(values: impl IntoIterator<Item = f64>) -> f64 {
-    let mut sum = 0.0f64;
-    let mut comp = 0.0f64;
-    for x in values {
-        let t = sum + x;
-        if sum.abs() >= x.abs() {
-            comp += (sum - t) + x;
-        } else {
-            comp += (x - t) + sum;
-        }
-        sum = t;
-    }
-    sum + comp
 }
 
 /// Σ_j (s_j/s_1)², the Frobenius energy relative to the top singular value (≥ 1).

@@ -183,8 +183,9 @@ class _Engine:
 
 def local_client(n_workers: int = 2, *, memory_limit: str = "1GiB") -> Any:
     """A ``distributed.Client`` on a new ``LocalCluster`` of ``n_workers`` single-threaded worker
-    processes (``memory_limit`` each), listening on 127.0.0.1 only, dashboard off. Close it (``client.close();
-    client.cluster.close()``, or use it as a context manager) when done."""
+    processes (``memory_limit`` each), listening on 127.0.0.1 only, dashboard off. Close it
+    (``client.close(); client.cluster.close()``) when done. The workers are spawned processes:
+    in a script, call it under ``if __name__ == "__main__":``."""
     from distributed import Client, LocalCluster
 
     if isinstance(n_workers, bool) or not isinstance(n_workers, int) or n_workers < 1:
@@ -361,8 +362,9 @@ def scan_many(
     split : {"auto", "tensor", "file", "checkpoint"}
         One task per tensor, per file (per shard of a sharded checkpoint), or per checkpoint
         (no listing round trip; a checkpoint whose task fails for another reason than the
-        checkpoint itself is then scanned tensor by tensor). ``"auto"``: per checkpoint when there
-        are at least twice as many paths as the engine runs tasks at once, else per tensor.
+        checkpoint itself is then scanned tensor by tensor). ``"auto"``: per checkpoint in the
+        calling process or when there are at least twice as many paths as the engine runs tasks
+        at once, else per tensor.
     n_threads : int, optional
         Threads per task. Default: 1 on a cluster or executor (the workers supply the
         parallelism), all cores in the calling process. The results do not depend on it.
@@ -395,7 +397,7 @@ def scan_many(
     with _engine(client, executor, retries=retries, timeout=timeout) as engine:
         threads = engine.default_threads if n_threads is None else n_threads
         if split == "auto":
-            split = "checkpoint" if len(files) >= 2 * engine.workers() else "tensor"
+            split = "checkpoint" if engine.inline or len(files) >= 2 * engine.workers() else "tensor"
         rest = list(range(len(files)))
         if split == "checkpoint":
             tasks = [(_whole_task, p, pattern, list(charts), threads) for p in files]
