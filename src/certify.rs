@@ -599,9 +599,12 @@ pub fn certify(
 /// An identity holds when its defect is within the rounding tolerance relative to `scale`.
 fn fix_identity(c: Option<&mut Check>, scale: f64) {
     if let Some(c) = c {
-        c.holds = c.value.abs() <= TOLERANCE * scale.max(1.0);
-        c.margin = -c.value.abs();
         c.vacuous = c.value.is_nan();
+        c.holds = c.vacuous || c.value.abs() <= TOLERANCE * scale.max(1.0);
+        c.margin = -c.value.abs();
+        if c.vacuous {
+            c.note = format!("undefined (a chart value is NaN): {}", c.note);
+        }
     }
 }
 

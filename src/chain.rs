@@ -249,8 +249,8 @@ impl ModeF {
         let mut m = Mat::<f64>::zeros(rows, k);
         for c in 0..k {
             let w = self.signs[c] * (self.delta[c] - dmax).exp();
-            for r in 0..rows {
-                m[(r, c)] = jq[(r, c)] * w;
+            for (x, y) in m.col_as_slice_mut(c).iter_mut().zip(jq.col_as_slice(c)) {
+                *x = y * w;
             }
         }
         // Column-pivoted QR: M Π = Q′R′.
@@ -291,18 +291,20 @@ impl ModeF {
         if !self.degraded() {
             // T′ = U·(Πᵀ T), U = diag(R′_ii)^{−1} R′ (unit upper trapezoidal).
             let n0 = self.t.ncols();
+            let inv_diag: Vec<f64> = (0..size).map(|i| 1.0 / m[(i, i)]).collect();
             let mut u = Mat::<f64>::zeros(size, k);
-            for i in 0..size {
-                let rii = m[(i, i)];
-                for c in i..k {
-                    u[(i, c)] = m[(i, c)] / rii;
+            for c in 0..k {
+                let top = (c + 1).min(size);
+                let src = &m.col_as_slice(c)[..top];
+                for ((x, y), s) in u.col_as_slice_mut(c).iter_mut().zip(src).zip(&inv_diag) {
+                    *x = y * s;
                 }
             }
             let mut pt = Mat::<f64>::zeros(k, n0);
-            for r in 0..k {
-                let src = fwd[r];
-                for c in 0..n0 {
-                    pt[(r, c)] = self.t[(src, c)];
+            for c in 0..n0 {
+                let src = self.t.col_as_slice(c);
+                for (x, &r) in pt.col_as_slice_mut(c).iter_mut().zip(&fwd) {
+                    *x = src[r];
                 }
             }
             let mut t = Mat::<f64>::zeros(size, n0);
@@ -328,7 +330,7 @@ impl ModeF {
                     Par::Seq,
                 );
             }
-            let finite = (0..n0).all(|c| (0..size).all(|r| t[(r, c)].is_finite()));
+            let finite = (0..n0).all(|c| t.col_as_slice(c).iter().all(|x| x.is_finite()));
             if finite {
                 self.t = t;
             } else {
@@ -428,10 +430,12 @@ fn fold_norm(c: &mut [f64], g: &mut f64) {
 /// For a pair with scales g_b ≥ g_s, ω = e^{g_s − g_b} ≤ 1 and the standard rotation
 /// ζ = (β − α)/(2γ), t = sign ζ/(|ζ| + √(1 + ζ²)) is evaluated through z = ζω and t/ω, which stay
 /// finite when ω underflows (the rotation then is one Gram–Schmidt step of the small column).
-fn graded_jacobi(mut cols: Vec<Vec<f64>>, mut g: Vec<f64>) -> Option<Vec<f64>> {
+fn graded_jacobi(cols: Vec<Vec<f64>>, mut g: Vec<f64>) -> Option<Vec<f64>> {
     let k = cols.len();
     let n = cols.first().map_or(0, |c| c.len());
-    for (c, gi) in cols.iter_mut().zip(g.iter_mut()) {
+    // Column i lives at flat[i·n .. (i+1)·n], a unit vector (or zero, with g_i = −∞).
+    let mut flat: Vec<f64> = cols.into_iter().flatten().collect();
+    for (c, gi) in flat.chunks_exact_mut(n.max(1)).zip(g.iter_mut()) {
         fold_norm(c, gi);
     }
     let tol = f64::EPSILON * (n.max(1) as f64).sqrt();
@@ -442,30 +446,40 @@ fn graded_jacobi(mut cols: Vec<Vec<f64>>, mut g: Vec<f64>) -> Option<Vec<f64>> {
                 if g[p] == f64::NEG_INFINITY || g[q] == f64::NEG_INFINITY {
                     continue;
                 }
-                let gamma = dot(&cols[p], &cols[q]);
-                let (ap, aq) = (dot(&cols[p], &cols[p]), dot(&cols[q], &cols[q]));
+                // p < q: split so that both columns can be updated in place.
+                let (head, tail) = flat.split_at_mut(q * n);
+                let (cp, cq) = (&mut head[p * n..(p + 1) * n], &mut tail[..n]);
+                let gamma = dot(cp, cq);
+                let (ap, aq) = (dot(cp, cp), dot(cq, cq));
                 if gamma.abs() <= tol * (ap * aq).sqrt() {
                     continue;
                 }
                 rotated = true;
-                let (b, s) = if g[p] >= g[q] { (p, q) } else { (q, p) };
-                let (alpha, beta) = if b == p { (ap, aq) } else { (aq, ap) };
-                let omega = (g[s] - g[b]).exp();
+                let p_big = g[p] >= g[q];
+                let (alpha, beta) = if p_big { (ap, aq) } else { (aq, ap) };
+                let (gb, gs) = if p_big { (g[p], g[q]) } else { (g[q], g[p]) };
+                let omega = (gs - gb).exp();
                 let z = (omega * omega * beta - alpha) / (2.0 * gamma);
                 let t_over_omega = z.signum() / (z.abs() + (omega * omega + z * z).sqrt());
                 let t = omega * t_over_omega;
                 let c = 1.0 / (1.0 + t * t).sqrt();
-                let (cb, cs) = (cols[b].clone(), cols[s].clone());
-                for (i, (xb, xs)) in cb.iter().zip(&cs).enumerate() {
-                    cols[b][i] = c * xb - c * t * omega * xs;
-                    cols[s][i] = c * t_over_omega * xb + c * xs;
+                let (to_big, to_small) = (c * t * omega, c * t_over_omega);
+                let (big, small) = if p_big { (cp, cq) } else { (cq, cp) };
+                for (xb, xs) in big.iter_mut().zip(small.iter_mut()) {
+                    let (vb, vs) = (*xb, *xs);
+                    *xb = c * vb - to_big * vs;
+                    *xs = to_small * vb + c * vs;
                 }
-                let (gb, gs) = (g[b], g[s]);
                 let (mut nb, mut ns) = (gb, gs);
-                fold_norm(&mut cols[b], &mut nb);
-                fold_norm(&mut cols[s], &mut ns);
-                g[b] = nb;
-                g[s] = ns;
+                fold_norm(big, &mut nb);
+                fold_norm(small, &mut ns);
+                if p_big {
+                    g[p] = nb;
+                    g[q] = ns;
+                } else {
+                    g[q] = nb;
+                    g[p] = ns;
+                }
             }
         }
         if !rotated {
@@ -511,10 +525,15 @@ fn prefix_sums(x: &[f64], ks: &[usize]) -> Vec<f64> {
         .collect()
 }
 
-/// Σ_{i≤k} log s_i for each k of `ks`.
+/// Σ_{i≤k} log s_i for each k of `ks`; NaN when s_k is numerically zero (below k·ε·s_1, so its
+/// log is noise), which makes that Ky Fan slack undefined rather than wrong.
 fn partial_log_sums(sv: &[f64], ks: &[usize]) -> Vec<f64> {
+    let rank = spectrum::numerical_rank(sv, sv.len(), sv.len());
     ks.iter()
         .map(|&k| {
+            if k > rank {
+                return f64::NAN;
+            }
             let mut acc = RunningSum::default();
             sv.iter().take(k).for_each(|s| acc.add(s.ln()));
             acc.value()
@@ -537,6 +556,17 @@ pub struct ChainEngine {
     prev_ky_abs: Option<Vec<f64>>,
     normalized_scale: RunningSum,
     min_width: usize,
+    timings: Timings,
+}
+
+/// Wall-clock time spent in a pass (diagnostics: results never depend on it).
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct Timings {
+    /// Seconds spent in the serial part (Mode S product and Mode F step), which overlaps with
+    /// the parallel part of the previous chunk.
+    pub serial: f64,
+    /// Seconds spent in [`ChainEngine::push`] altogether.
+    pub total: f64,
 }
 
 impl ChainEngine {
@@ -559,6 +589,7 @@ impl ChainEngine {
             prev_ky_abs: None,
             normalized_scale: RunningSum::default(),
             min_width: usize::MAX,
+            timings: Timings::default(),
         })
     }
 
@@ -570,6 +601,11 @@ impl ChainEngine {
     /// Whether no factor has been read.
     pub fn is_empty(&self) -> bool {
         self.run.is_empty()
+    }
+
+    /// Time spent so far; serial/total is the share of the serial part on the critical path.
+    pub fn timings(&self) -> Timings {
+        self.timings
     }
 
     /// Reads the next factors, recording the chain quantities of each step and calling
@@ -594,6 +630,7 @@ impl ChainEngine {
         S: FnMut(U) -> Result<()>,
     {
         let chunk = (4 * rayon::current_num_threads()).max(8);
+        let started = std::time::Instant::now();
         let offset = self.len();
         let mut pending: Option<Vec<SerialStep>> = None;
         let mut start = 0;
@@ -608,14 +645,15 @@ impl ChainEngine {
                 let min_width = &mut self.min_width;
                 let taken = pending.take();
                 rayon::join(
-                    || -> Result<Vec<SerialStep>> {
+                    || -> Result<(Vec<SerialStep>, f64)> {
+                        let t0 = std::time::Instant::now();
                         let mut out = Vec::with_capacity(next.len());
                         for (i, a) in next.iter().enumerate() {
                             cancel.check()?;
                             let j = to_f64(*a, base + i)?;
                             out.push(serial_step(opts, mode_s, mode_f, min_width, j, base + i)?);
                         }
-                        Ok(out)
+                        Ok((out, t0.elapsed().as_secs_f64()))
                     },
                     || taken.map(|steps| parallel_stage(opts, steps, cancel, analyse)),
                 )
@@ -624,10 +662,12 @@ impl ChainEngine {
                 let (steps, results) = p?;
                 self.finalize(steps, results, sink)?;
             }
-            let serial = serial?;
+            let (serial, seconds) = serial?;
+            self.timings.serial += seconds;
             pending = (!serial.is_empty()).then_some(serial);
             start = end;
         }
+        self.timings.total += started.elapsed().as_secs_f64();
         Ok(())
     }
 

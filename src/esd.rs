@@ -28,7 +28,7 @@
 
 use crate::error::{Error, Result};
 use crate::spectrum::check_spectrum;
-use crate::sum::neumaier_sum;
+use crate::sum::{neumaier_sum, NeumaierSum};
 
 /// Eigenvalues at or below this are left out of the power-law fit (WeightWatcher's `EVALS_THRESH`).
 pub const EVALS_THRESH: f64 = 1e-5;
@@ -76,17 +76,10 @@ fn ks_distance(x: &[f64], alpha: f64, stop: f64) -> Option<f64> {
 /// Suffix sums S_i = Σ_{j ≥ i} log x_j, accumulated from the end with Neumaier compensation.
 fn log_suffix_sums(x: &[f64]) -> Vec<f64> {
     let mut out = vec![0.0; x.len()];
-    let (mut sum, mut comp) = (0.0f64, 0.0f64);
+    let mut acc = NeumaierSum::new();
     for i in (0..x.len()).rev() {
-        let v = x[i].ln();
-        let t = sum + v;
-        if sum.abs() >= v.abs() {
-            comp += (sum - t) + v;
-        } else {
-            comp += (v - t) + sum;
-        }
-        sum = t;
-        out[i] = sum + comp;
+        acc.add(x[i].ln());
+        out[i] = acc.value();
     }
     out
 }

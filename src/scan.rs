@@ -505,8 +505,8 @@ fn scan_layer<S: TensorSource + ?Sized>(
     layer_metrics(sv, m, n, charts).map_err(|e| format!("{}: {e}", p.name))
 }
 
-/// Scans every planned layer of `source` in parallel on the current rayon pool, in plan order,
-/// fitting each of `charts`.
+/// Scans every planned layer of `source` in parallel on the current rayon pool (largest layers
+/// first), fitting each of `charts`; the reports are returned in plan order.
 ///
 /// `on_done(i)` is called (from a worker thread) when layer i is finished, failed or not. Layer
 /// failures are reported in [`LayerReport::result`]; the only error is
@@ -518,14 +518,26 @@ pub fn scan<S: TensorSource + ?Sized>(
     cancel: &Cancel,
     on_done: &(dyn Fn(usize) + Sync),
 ) -> Result<Vec<LayerReport>> {
-    try_map(plans, cancel, |i, p| {
-        let result = scan_layer(source, p, i, charts);
+    // Largest layers first (cost m·n·k of the decomposition), so that the last tasks are small
+    // and no worker is left alone with a big layer at the end; results return in plan order.
+    let mut order: Vec<usize> = (0..plans.len()).collect();
+    order.sort_by_key(|&i| {
+        let (m, n) = plans[i].shape();
+        std::cmp::Reverse(m as u128 * n as u128 * m.min(n) as u128)
+    });
+    let done = try_map(&order, cancel, |_, &i| {
+        let result = scan_layer(source, &plans[i], i, charts);
         on_done(i);
         Ok(LayerReport {
-            plan: p.clone(),
+            plan: plans[i].clone(),
             result,
         })
-    })
+    })?;
+    let mut out: Vec<Option<LayerReport>> = vec![None; plans.len()];
+    for (report, &i) in done.into_iter().zip(&order) {
+        out[i] = Some(report);
+    }
+    Ok(out.into_iter().flatten().collect())
 }
 
 /// Opens `path` ([`Checkpoint::open`]), plans its layers with `keep`, and scans them with

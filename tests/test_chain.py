@@ -235,3 +235,15 @@ def test_ctrl_c_stops_a_long_chain_within_a_second():
     finally:
         timer.cancel()
     assert latency < 1.0
+
+
+def test_degenerate_chains_give_nan_or_vacuous_not_errors():
+    c = Chain([np.array([[2.0]]), np.array([[3.0]])])
+    assert np.all(np.isnan(c.profile()["alpha_ls"]))
+    assert c.product_log_spectrum().log_sv[0] == pytest.approx(math.log(6.0), abs=1e-14)
+    cert = c.certify()
+    assert cert.holds and cert.check("R1 identity").vacuous
+    rank1 = Chain(np.ones((3, 4, 4)), ky_fan=[1, 2])
+    assert np.all(np.isnan(rank1.slack(2)[1:]))
+    np.testing.assert_allclose(rank1.slack(1), rank1.slack(), atol=1e-12)
+    assert rank1.certify(chart="metric").holds

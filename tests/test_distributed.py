@@ -324,6 +324,11 @@ def test_nothing_listens_beyond_loopback(client):
     assert all(w.startswith("tcp://127.0.0.1:") for w in client.scheduler_info()["workers"])
 
 
+def test_local_workers_keep_the_dynamic_malloc_thresholds(client):
+    """Dask's MALLOC_TRIM_THRESHOLD_ (it freezes glibc's mmap threshold) is not passed on."""
+    assert set(client.run(os.environ.get, "MALLOC_TRIM_THRESHOLD_").values()) == {None}
+
+
 def test_cli_scans_several_checkpoints_on_a_scheduler(client, checkpoints, tmp_path, capsys):
     out = tmp_path / "report.csv"
     paths = [checkpoints["single"], checkpoints["sharded"]]

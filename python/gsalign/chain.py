@@ -357,6 +357,13 @@ class Chain:
         """(d_l, d_{l−1}) of every factor."""
         return list(zip(self._cols["rows"].tolist(), self._cols["cols"].tolist()))
 
+    def timings(self) -> dict[str, float]:
+        """Wall-clock seconds of the pass: ``serial`` (the running product and Mode F, overlapped
+        with the parallel per-factor work), ``total``, and ``serial_share`` = serial/total (near 1
+        means the serial part is the critical path). Diagnostics only."""
+        serial, total = self._result.timings()
+        return {"serial": serial, "total": total, "serial_share": serial / total if total > 0 else float("nan")}
+
     @property
     def charts(self) -> tuple[str, ...]:
         """The charts fitted in this pass."""

@@ -186,27 +186,32 @@ def local_client(n_workers: int = 2, *, memory_limit: str = "1GiB") -> Any:
     processes (``memory_limit`` each), listening on 127.0.0.1 only, dashboard off. Close it
     (``client.close(); client.cluster.close()``) when done. The workers are spawned processes:
     in a script, call it under ``if __name__ == "__main__":``."""
+    import dask
     from distributed import Client, LocalCluster
 
     if isinstance(n_workers, bool) or not isinstance(n_workers, int) or n_workers < 1:
         raise InvalidArgumentError(f"n_workers: must be a positive integer, got {n_workers!r}")
-    cluster = LocalCluster(
-        n_workers=n_workers,
-        threads_per_worker=1,
-        processes=True,
-        host="127.0.0.1",
-        dashboard_address=None,
-        # no dashboard; the scheduler's small HTTP server (health, metrics) on a free loopback port
-        scheduler_kwargs={"dashboard": False, "dashboard_address": "127.0.0.1:0"},
-        memory_limit=memory_limit,
-    )
+    # Dask spawns workers with MALLOC_TRIM_THRESHOLD_=65536, which turns off glibc's dynamic mmap
+    # threshold: every per-layer workspace is then mmapped and unmapped again, and a scan task
+    # took 99 ms instead of 70 (benches/bench_distributed.py, docs/DISTRIBUTED.md).
+    environ = dict(dask.config.get("distributed.nanny.pre-spawn-environ"))
+    environ.pop("MALLOC_TRIM_THRESHOLD_", None)
+    with dask.config.set({"distributed.nanny.pre-spawn-environ": environ}):
+        cluster = LocalCluster(
+            n_workers=n_workers,
+            threads_per_worker=1,
+            processes=True,
+            host="127.0.0.1",
+            dashboard_address=None,
+            # no dashboard; the scheduler's small HTTP server (health, metrics) on a free loopback port
+            scheduler_kwargs={"dashboard": False, "dashboard_address": "127.0.0.1:0"},
+            memory_limit=memory_limit,
+        )
     return Client(cluster)
 
 
 @contextlib.contextmanager
-def _engine(
-    client: Any, executor: Any, *, retries: int, timeout: float
-) -> Iterator[_Engine]:
+def _engine(client: Any, executor: Any, *, retries: int, timeout: float) -> Iterator[_Engine]:
     """The engine of a call; closes a client it connected itself."""
     if isinstance(retries, bool) or not isinstance(retries, int) or retries < 0:
         raise InvalidArgumentError(f"retries: must be a non-negative integer, got {retries!r}")

@@ -3,7 +3,7 @@
 
 use super::arrays::{mat_ref, mat_refs, Array2, Array3};
 use super::runtime::{enter_core, light, to_pyerr};
-use crate::chain::{ChainEngine, ChainOptions, ChainRun};
+use crate::chain::{ChainEngine, ChainOptions, ChainRun, Timings};
 use crate::chart::{Chart, Window};
 use crate::profile::{self, ChartColumns, Profile, ProfileOptions, ProfileSink};
 use crate::spectrum::{Element, Method};
@@ -169,10 +169,12 @@ impl ChainPass {
                 "this chain pass has finished or failed; start a new one",
             ));
         };
+        let timings = engine.timings();
         let run = enter_core(py, Some(1), |_| engine.finish())?;
         Ok(ChainResult {
             run,
             profile: sink.finish(),
+            timings,
         })
     }
 }
@@ -182,6 +184,7 @@ impl ChainPass {
 pub(crate) struct ChainResult {
     pub(crate) run: ChainRun,
     pub(crate) profile: Profile,
+    timings: Timings,
 }
 
 fn put_chart(d: &Bound<'_, PyDict>, prefix: &str, name: &str, col: &ChartColumns) -> PyResult<()> {
@@ -214,6 +217,11 @@ impl ChainResult {
     /// Number of factors L.
     fn __len__(&self) -> usize {
         self.run.len()
+    }
+
+    /// (seconds in the serial part, seconds in the whole pass).
+    fn timings(&self) -> (f64, f64) {
+        (self.timings.serial, self.timings.total)
     }
 
     /// Every recorded column as a dict of numpy arrays (one entry per factor), plus the Mode F
