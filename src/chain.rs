@@ -37,6 +37,7 @@
 use crate::error::{Error, Result};
 use crate::parallel::{try_map, Cancel};
 use crate::spectrum::{self, Element, Method};
+use crate::sum::{neumaier_sum, NeumaierSum};
 use faer::dyn_stack::{MemBuffer, MemStack, StackReq};
 use faer::linalg::householder;
 use faer::linalg::matmul::triangular::BlockStructure;
@@ -134,29 +135,6 @@ impl ChainRun {
     }
 }
 
-/// Neumaier-compensated running sum.
-#[derive(Debug, Clone, Copy, Default)]
-struct RunningSum {
-    sum: f64,
-    comp: f64,
-}
-
-impl RunningSum {
-    fn add(&mut self, x: f64) {
-        let t = self.sum + x;
-        if self.sum.abs() >= x.abs() {
-            self.comp += (self.sum - t) + x;
-        } else {
-            self.comp += (x - t) + self.sum;
-        }
-        self.sum = t;
-    }
-
-    fn value(&self) -> f64 {
-        self.sum + self.comp
-    }
-}
-
 /// Copies a factor into an `f64` matrix, checking that it is non-empty and finite.
 fn to_f64<T: Element>(a: MatRef<'_, T>, index: usize) -> Result<Mat<f64>> {
     let (m, n) = a.shape();
@@ -190,7 +168,7 @@ fn to_f64<T: Element>(a: MatRef<'_, T>, index: usize) -> Result<Mat<f64>> {
 #[derive(Debug, Clone)]
 struct ModeS {
     ptilde: Mat<f64>,
-    log_scale: RunningSum,
+    log_scale: NeumaierSum,
 }
 
 /// Mode F state: P = Q·diag(e^δ)·T with Q = (Householder reflectors of the last QR)·S.
@@ -517,11 +495,7 @@ struct ParallelStep<U> {
 /// Σ_{i≤k} x_i for each k of `ks` (x already in logs).
 fn prefix_sums(x: &[f64], ks: &[usize]) -> Vec<f64> {
     ks.iter()
-        .map(|&k| {
-            let mut acc = RunningSum::default();
-            x.iter().take(k).for_each(|v| acc.add(*v));
-            acc.value()
-        })
+        .map(|&k| neumaier_sum(x.iter().take(k).copied()))
         .collect()
 }
 
@@ -534,9 +508,7 @@ fn partial_log_sums(sv: &[f64], ks: &[usize]) -> Vec<f64> {
             if k > rank {
                 return f64::NAN;
             }
-            let mut acc = RunningSum::default();
-            sv.iter().take(k).for_each(|s| acc.add(s.ln()));
-            acc.value()
+            neumaier_sum(sv.iter().take(k).map(|s| s.ln()))
         })
         .collect()
 }
@@ -554,7 +526,7 @@ pub struct ChainEngine {
     prev_log_top: f64,
     prev_ky: Vec<f64>,
     prev_ky_abs: Option<Vec<f64>>,
-    normalized_scale: RunningSum,
+    normalized_scale: NeumaierSum,
     min_width: usize,
     timings: Timings,
 }
@@ -587,7 +559,7 @@ impl ChainEngine {
             prev_log_top: 0.0,
             prev_ky: Vec::new(),
             prev_ky_abs: None,
-            normalized_scale: RunningSum::default(),
+            normalized_scale: NeumaierSum::new(),
             min_width: usize::MAX,
             timings: Timings::default(),
         })
@@ -757,7 +729,7 @@ fn serial_step(
 ) -> Result<SerialStep> {
     let (rows, cols) = j.shape();
     let s = mode_s.get_or_insert_with(|| {
-        let mut log_scale = RunningSum::default();
+        let mut log_scale = NeumaierSum::new();
         log_scale.add(0.5 * (cols as f64).ln());
         ModeS {
             ptilde: Mat::<f64>::identity(cols, cols) * faer::Scale(1.0 / (cols as f64).sqrt()),
