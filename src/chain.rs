@@ -133,6 +133,25 @@ impl ChainRun {
     pub fn is_empty(&self) -> bool {
         self.shapes.is_empty()
     }
+
+    /// Drops the spare capacity of every column (long streamed chains).
+    fn shrink_to_fit(&mut self) {
+        self.shapes.shrink_to_fit();
+        for v in [
+            &mut self.factor_log_top,
+            &mut self.factor_top_radial,
+            &mut self.factor_log_rho,
+            &mut self.prefix_log_top,
+            &mut self.prefix_top_radial,
+            &mut self.normalized_log_top,
+            &mut self.slack,
+        ] {
+            v.shrink_to_fit();
+        }
+        for (_, v) in &mut self.ky_fan {
+            v.shrink_to_fit();
+        }
+    }
 }
 
 /// Copies a factor into an `f64` matrix, checking that it is non-empty and finite.
@@ -710,6 +729,7 @@ impl ChainEngine {
                 cols: 0,
             });
         }
+        self.run.shrink_to_fit();
         if let Some(f) = self.mode_f.take().filter(|_| self.opts.product_spectrum) {
             let (rows, _) = self.run.shapes[self.run.len() - 1];
             self.run.product = Some(f.finish(rows.min(self.run.input_width)));

@@ -283,8 +283,39 @@ impl ProfileSink {
         self.prev_sqrt_p = Some(s.sqrt_p);
     }
 
-    /// The finished profile.
-    pub fn finish(self) -> Profile {
+    /// The finished profile (spare capacity dropped).
+    pub fn finish(mut self) -> Profile {
+        let p = &mut self.profile;
+        p.factors.stable_rank.shrink_to_fit();
+        p.factors.erank.iter_mut().for_each(Vec::shrink_to_fit);
+        p.prefixes.width.shrink_to_fit();
+        for v in [
+            &mut p.prefixes.energy_step,
+            &mut p.prefixes.energy_kl,
+            &mut p.prefixes.ls_weight_norm,
+        ] {
+            v.shrink_to_fit();
+        }
+        p.prefixes
+            .residual_variation
+            .iter_mut()
+            .for_each(Vec::shrink_to_fit);
+        p.prefixes
+            .orbit_distance
+            .iter_mut()
+            .for_each(Vec::shrink_to_fit);
+        for c in p
+            .factors
+            .charts
+            .iter_mut()
+            .chain(p.prefixes.charts.iter_mut())
+        {
+            c.alpha.shrink_to_fit();
+            c.window_lo.shrink_to_fit();
+            c.window_hi.shrink_to_fit();
+            c.epsilon.shrink_to_fit();
+            c.hellinger.shrink_to_fit();
+        }
         self.profile
     }
 }

@@ -238,6 +238,29 @@ def _certificate(raw: dict[str, Any]) -> Certificate:
     )
 
 
+class _Columns:
+    """Read-only mapping over the per-step columns of a finished pass: each column is copied out of
+    the core when asked for, so a long chain keeps a single copy of its per-step data."""
+
+    def __init__(self, result: Any) -> None:
+        self._result = result
+        self._names = set(result.column_names())
+
+    def __getitem__(self, name: str) -> np.ndarray:
+        if name not in self._names:
+            raise KeyError(name)
+        return self._result.columns([name])[name]
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._names
+
+    def keys(self) -> list[str]:
+        return sorted(self._names)
+
+    def items(self) -> list[tuple[str, np.ndarray]]:
+        return [(k, self[k]) for k in self.keys()]
+
+
 def _window(window: Any) -> Optional[tuple[str, float, float]]:
     if window is None:
         return None
@@ -313,7 +336,7 @@ class Chain:
         ks = [] if ky_fan is None else ([ky_fan] if isinstance(ky_fan, (int, np.integer)) else list(ky_fan))
         self._source = None if _is_stream(factors) else factors
         self._result = self._run(factors, [int(k) for k in ks], self._product_spectrum)
-        self._cols = self._result.columns()
+        self._cols = _Columns(self._result)
         self._extra_ky: dict[int, np.ndarray] = {}
 
     def _run(self, factors: Any, ky_fan: list[int], product_spectrum: bool) -> Any:
@@ -422,7 +445,7 @@ class Chain:
                     f"again; pass ky_fan={k} to Chain(...)"
                 )
             res = self._run(self._source, [int(k)], False)
-            self._extra_ky[int(k)] = res.columns()[key]
+            self._extra_ky[int(k)] = res.columns([key])[key]
         return self._extra_ky[int(k)]
 
     def prefix_log_top(self) -> np.ndarray:
@@ -437,15 +460,13 @@ class Chain:
     def product_log_spectrum(self) -> ProductLogSpectrum:
         """All log singular values of P_L (Mode F: graded QR accumulation with column pivoting and a
         final one-sided Jacobi), with a degraded-accuracy flag past the range f64 Mode F supports."""
-        if "product_log_sv" not in self._cols:
+        product = self._result.product()
+        if product is None:
             raise InvalidArgumentError(
                 "product_log_spectrum: this chain was built with product_spectrum=False"
             )
-        return ProductLogSpectrum(
-            self._cols["product_log_sv"],
-            bool(self._cols["product_degraded"]),
-            str(self._cols["product_reason"]),
-        )
+        log_sv, degraded, reason = product
+        return ProductLogSpectrum(log_sv, bool(degraded), str(reason))
 
     def certify(self, *, budget: float | None = None, chart: ChartName = "ls") -> Certificate:
         """The theorems of SPEC §6 on this chain (see :class:`Certificate`).

@@ -90,9 +90,9 @@ def _parser() -> argparse.ArgumentParser:
     scan.add_argument("--threads", type=_positive_int, metavar="N", help="worker threads (default: all cores)")
     scan.add_argument("--charts", default="ls,top", help="comma-separated charts among ls, top, metric (default ls,top)")
     cluster = scan.add_mutually_exclusive_group()
-    cluster.add_argument("--scheduler", metavar="tcp://HOST:PORT", help="run one task per tensor on this Dask scheduler")
+    cluster.add_argument("--scheduler", metavar="tcp://HOST:PORT", help="run the scan as tasks on this Dask scheduler")
     cluster.add_argument(
-        "--local-cluster", type=_positive_int, metavar="N", help="run one task per tensor on N local Dask workers"
+        "--local-cluster", type=_positive_int, metavar="N", help="run the scan as tasks on N local Dask worker processes"
     )
     scan.set_defaults(func=_cmd_scan)
 

@@ -8,7 +8,7 @@ use crate::chart::{Chart, Window};
 use crate::profile::{self, ChartColumns, Profile, ProfileOptions, ProfileSink};
 use crate::spectrum::{Element, Method};
 use faer::MatRef;
-use numpy::IntoPyArray;
+use numpy::{IntoPyArray, PyArray1};
 use pyo3::exceptions::PyRuntimeError;
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
@@ -187,29 +187,97 @@ pub(crate) struct ChainResult {
     timings: Timings,
 }
 
-fn put_chart(d: &Bound<'_, PyDict>, prefix: &str, name: &str, col: &ChartColumns) -> PyResult<()> {
-    let py = d.py();
-    d.set_item(
-        format!("{prefix}alpha_{name}"),
-        col.alpha.clone().into_pyarray(py),
-    )?;
-    d.set_item(
+/// A borrowed per-step column of a finished pass.
+enum Column<'a> {
+    F64(&'a [f64]),
+    Usize(&'a [usize]),
+    Rows,
+    Cols,
+}
+
+impl ChainResult {
+    /// Every per-step column, by name (borrowed; copied into numpy only when asked for).
+    fn column_refs(&self) -> Vec<(String, Column<'_>)> {
+        let r = &self.run;
+        let p = &self.profile;
+        let mut v: Vec<(String, Column<'_>)> = vec![
+            ("rows".into(), Column::Rows),
+            ("cols".into(), Column::Cols),
+            ("log_top".into(), Column::F64(&r.factor_log_top)),
+            ("top_radial".into(), Column::F64(&r.factor_top_radial)),
+            ("log_rho".into(), Column::F64(&r.factor_log_rho)),
+            ("stable_rank".into(), Column::F64(&p.factors.stable_rank)),
+        ];
+        for (tau, e) in profile::TAUS.iter().zip(&p.factors.erank) {
+            v.push((
+                format!("erank_{}", (tau * 100.0).round() as usize),
+                Column::Usize(e),
+            ));
+        }
+        for (c, col) in p.charts.iter().zip(&p.factors.charts) {
+            push_chart(&mut v, "", c.name(), col);
+        }
+        v.push(("prefix_log_top".into(), Column::F64(&r.prefix_log_top)));
+        v.push((
+            "prefix_top_radial".into(),
+            Column::F64(&r.prefix_top_radial),
+        ));
+        v.push((
+            "normalized_log_top".into(),
+            Column::F64(&r.normalized_log_top),
+        ));
+        v.push(("slack".into(), Column::F64(&r.slack)));
+        v.push(("prefix_width".into(), Column::Usize(&p.prefixes.width)));
+        v.push((
+            "prefix_energy_step".into(),
+            Column::F64(&p.prefixes.energy_step),
+        ));
+        v.push((
+            "prefix_energy_kl".into(),
+            Column::F64(&p.prefixes.energy_kl),
+        ));
+        v.push((
+            "prefix_ls_weight_norm".into(),
+            Column::F64(&p.prefixes.ls_weight_norm),
+        ));
+        for (i, c) in p.charts.iter().enumerate() {
+            push_chart(&mut v, "prefix_", c.name(), &p.prefixes.charts[i]);
+            v.push((
+                format!("prefix_residual_variation_{}", c.name()),
+                Column::F64(&p.prefixes.residual_variation[i]),
+            ));
+            v.push((
+                format!("prefix_orbit_distance_{}", c.name()),
+                Column::F64(&p.prefixes.orbit_distance[i]),
+            ));
+        }
+        for (k, col) in &r.ky_fan {
+            v.push((format!("ky_fan_{k}"), Column::F64(col)));
+        }
+        v
+    }
+}
+
+fn push_chart<'a>(
+    v: &mut Vec<(String, Column<'a>)>,
+    prefix: &str,
+    name: &str,
+    col: &'a ChartColumns,
+) {
+    v.push((format!("{prefix}alpha_{name}"), Column::F64(&col.alpha)));
+    v.push((
         format!("{prefix}window_lo_{name}"),
-        col.window_lo.clone().into_pyarray(py),
-    )?;
-    d.set_item(
+        Column::Usize(&col.window_lo),
+    ));
+    v.push((
         format!("{prefix}window_hi_{name}"),
-        col.window_hi.clone().into_pyarray(py),
-    )?;
-    d.set_item(
-        format!("{prefix}epsilon_{name}"),
-        col.epsilon.clone().into_pyarray(py),
-    )?;
-    d.set_item(
+        Column::Usize(&col.window_hi),
+    ));
+    v.push((format!("{prefix}epsilon_{name}"), Column::F64(&col.epsilon)));
+    v.push((
         format!("{prefix}hellinger_{name}"),
-        col.hellinger.clone().into_pyarray(py),
-    )?;
-    Ok(())
+        Column::F64(&col.hellinger),
+    ));
 }
 
 #[pymethods]
@@ -224,90 +292,70 @@ impl ChainResult {
         (self.timings.serial, self.timings.total)
     }
 
-    /// Every recorded column as a dict of numpy arrays (one entry per factor), plus the Mode F
-    /// result: `product_log_sv`, `product_degraded`, `product_reason`.
-    fn columns<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
-        let r = &self.run;
-        let p = &self.profile;
+    /// The Mode F result (log singular values of P_L, degraded flag, reason), or None.
+    fn product<'py>(&self, py: Python<'py>) -> Option<(Bound<'py, PyArray1<f64>>, bool, String)> {
+        self.run.product.as_ref().map(|f| {
+            (
+                PyArray1::from_slice(py, &f.log_sv),
+                f.degraded,
+                f.reason.clone(),
+            )
+        })
+    }
+
+    /// The names of the per-step columns.
+    fn column_names(&self) -> Vec<String> {
+        self.column_refs().into_iter().map(|(n, _)| n).collect()
+    }
+
+    /// Per-step columns as a dict of numpy arrays (copies; one entry per factor): those named in
+    /// `names`, or all of them; plus `charts`, `input_width` and the Mode F result
+    /// (`product_log_sv`, `product_degraded`, `product_reason`) when `names` is None.
+    #[pyo3(signature = (names = None))]
+    fn columns<'py>(
+        &self,
+        py: Python<'py>,
+        names: Option<Vec<String>>,
+    ) -> PyResult<Bound<'py, PyDict>> {
         let d = PyDict::new(py);
-        d.set_item(
-            "charts",
-            p.charts.iter().map(|c| c.name()).collect::<Vec<_>>(),
-        )?;
-        d.set_item("input_width", r.input_width)?;
-        d.set_item(
-            "rows",
-            r.shapes
-                .iter()
-                .map(|s| s.0)
-                .collect::<Vec<_>>()
-                .into_pyarray(py),
-        )?;
-        d.set_item(
-            "cols",
-            r.shapes
-                .iter()
-                .map(|s| s.1)
-                .collect::<Vec<_>>()
-                .into_pyarray(py),
-        )?;
-        d.set_item("log_top", r.factor_log_top.clone().into_pyarray(py))?;
-        d.set_item("top_radial", r.factor_top_radial.clone().into_pyarray(py))?;
-        d.set_item("log_rho", r.factor_log_rho.clone().into_pyarray(py))?;
-        d.set_item(
-            "stable_rank",
-            p.factors.stable_rank.clone().into_pyarray(py),
-        )?;
-        for (tau, e) in profile::TAUS.iter().zip(&p.factors.erank) {
+        for (name, col) in self.column_refs() {
+            if names.as_ref().is_some_and(|n| !n.contains(&name)) {
+                continue;
+            }
+            let shapes = &self.run.shapes;
+            match col {
+                Column::F64(x) => d.set_item(name, PyArray1::from_slice(py, x))?,
+                Column::Usize(x) => d.set_item(name, PyArray1::from_slice(py, x))?,
+                Column::Rows => d.set_item(
+                    name,
+                    shapes
+                        .iter()
+                        .map(|s| s.0)
+                        .collect::<Vec<_>>()
+                        .into_pyarray(py),
+                )?,
+                Column::Cols => d.set_item(
+                    name,
+                    shapes
+                        .iter()
+                        .map(|s| s.1)
+                        .collect::<Vec<_>>()
+                        .into_pyarray(py),
+                )?,
+            }
+        }
+        if names.is_none() {
+            let p = &self.profile;
             d.set_item(
-                format!("erank_{}", (tau * 100.0).round() as usize),
-                e.clone().into_pyarray(py),
+                "charts",
+                p.charts.iter().map(|c| c.name()).collect::<Vec<_>>(),
             )?;
-        }
-        for (c, col) in p.charts.iter().zip(&p.factors.charts) {
-            put_chart(&d, "", c.name(), col)?;
-        }
-        d.set_item("prefix_log_top", r.prefix_log_top.clone().into_pyarray(py))?;
-        d.set_item(
-            "prefix_top_radial",
-            r.prefix_top_radial.clone().into_pyarray(py),
-        )?;
-        d.set_item(
-            "normalized_log_top",
-            r.normalized_log_top.clone().into_pyarray(py),
-        )?;
-        d.set_item("slack", r.slack.clone().into_pyarray(py))?;
-        d.set_item("prefix_width", p.prefixes.width.clone().into_pyarray(py))?;
-        d.set_item(
-            "prefix_energy_step",
-            p.prefixes.energy_step.clone().into_pyarray(py),
-        )?;
-        d.set_item(
-            "prefix_energy_kl",
-            p.prefixes.energy_kl.clone().into_pyarray(py),
-        )?;
-        d.set_item(
-            "prefix_ls_weight_norm",
-            p.prefixes.ls_weight_norm.clone().into_pyarray(py),
-        )?;
-        for (i, c) in p.charts.iter().enumerate() {
-            put_chart(&d, "prefix_", c.name(), &p.prefixes.charts[i])?;
-            d.set_item(
-                format!("prefix_residual_variation_{}", c.name()),
-                p.prefixes.residual_variation[i].clone().into_pyarray(py),
-            )?;
-            d.set_item(
-                format!("prefix_orbit_distance_{}", c.name()),
-                p.prefixes.orbit_distance[i].clone().into_pyarray(py),
-            )?;
-        }
-        for (k, col) in &r.ky_fan {
-            d.set_item(format!("ky_fan_{k}"), col.clone().into_pyarray(py))?;
-        }
-        if let Some(f) = &r.product {
-            d.set_item("product_log_sv", f.log_sv.clone().into_pyarray(py))?;
-            d.set_item("product_degraded", f.degraded)?;
-            d.set_item("product_reason", f.reason.clone())?;
+            d.set_item("input_width", self.run.input_width)?;
+            if let Some(f) = &self.run.product {
+                d.set_item("product_log_sv", PyArray1::from_slice(py, &f.log_sv))?;
+                d.set_item("product_degraded", f.degraded)?;
+                d.set_item("product_reason", f.reason.clone())?;
+            }
         }
         Ok(d)
     }
