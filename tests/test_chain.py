@@ -247,3 +247,24 @@ def test_degenerate_chains_give_nan_or_vacuous_not_errors():
     assert np.all(np.isnan(rank1.slack(2)[1:]))
     np.testing.assert_allclose(rank1.slack(1), rank1.slack(), atol=1e-12)
     assert rank1.certify(chart="metric").holds
+
+
+def test_ls_window_option():
+    f = chains.power_law_coloured(6, 12, 0.8, 1)
+    c = Chain(f, charts=("ls",), window=(2, 9))
+    prof = c.profile()
+    assert np.all(prof["window_lo_ls"] == 2) and np.all(prof["window_hi_ls"] == 9)
+    np.testing.assert_allclose(prof["alpha_ls"], 0.8, atol=1e-12)
+    q = Chain(f, charts=("ls",), window=(0.5, 0.99)).profile()
+    assert np.all(q["window_lo_ls"] >= 1) and np.all(q["window_hi_ls"] <= 12)
+    for bad in ((3, 3), (0, 4), (0.5, 1.5), "all", (1, 2, 3)):
+        with pytest.raises(InvalidArgumentError, match="window"):
+            Chain(f, window=bad)
+
+
+def test_docstring_example():
+    import doctest
+
+    import gsalign.chain
+
+    assert doctest.testmod(gsalign.chain, optionflags=doctest.ELLIPSIS).failed == 0

@@ -302,6 +302,18 @@ class Chain:
         chain recomputes other k on demand).
     product_spectrum : bool
         Run Mode F (all log singular values of P_L); about doubles the serial work per step.
+    method : {"auto", "gram", "svd"}
+        How the singular values of each factor and prefix are computed (see
+        :func:`gsalign.singular_values`).
+
+    Examples
+    --------
+    >>> import gsalign
+    >>> chain = gsalign.Chain(gsalign.chains.near_identity(64, 16, 0.1, seed=0))
+    >>> float(chain.slack().sum()) >= 0
+    True
+    >>> chain.certify().holds
+    True
 
     Raises
     ------
@@ -501,6 +513,8 @@ class Chain:
         prof, pre = self.profile(), self.prefix_profile()
 
         def rng(x: np.ndarray) -> str:
+            if np.issubdtype(np.asarray(x).dtype, np.integer):
+                return f"{int(np.min(x))} .. {int(np.max(x))}" if len(x) else "n/a"
             f = np.asarray(x, dtype=float)
             f = f[np.isfinite(f)]
             return f"{f.min():.6f} .. {f.max():.6f} (mean {f.mean():.6f})" if f.size else "n/a"
