@@ -16,7 +16,7 @@ from . import __version__
 def _cmd_demo(args: argparse.Namespace) -> int:
     from .demo import run_demo
 
-    run_demo(seed=args.seed)
+    run_demo(seed=args.seed, plot=None if args.no_plot else args.plot)
     return 0
 
 
@@ -74,6 +74,11 @@ def _parser() -> argparse.ArgumentParser:
 
     demo = sub.add_parser("demo", help="run the built-in deterministic example")
     demo.add_argument("--seed", type=int, default=0, help="seed of the synthetic factors (default 0)")
+    demo.add_argument(
+        "--plot", default="gsalign-demo-profile.png", metavar="PNG",
+        help="where to write the chain's exponent-profile plot (default: %(default)s; needs matplotlib)",
+    )
+    demo.add_argument("--no-plot", action="store_true", help="write no plot")
     demo.set_defaults(func=_cmd_demo)
 
     scan = sub.add_parser(
