@@ -113,7 +113,7 @@ pub struct ChainRun {
     pub prefix_top_radial: Vec<f64>,
     /// log s_1(Q_l), Q_l = Ĵ_l ⋯ Ĵ_1 the product of the Frobenius-normalised factors (SPEC §6.1).
     pub normalized_log_top: Vec<f64>,
-    /// Chain slack σ_l (σ_1 = 0 up to rounding).
+    /// Chain slack σ_l (σ_1 = 0).
     pub slack: Vec<f64>,
     /// (k, σ_l^{(k)} for every l) for each requested k.
     pub ky_fan: Vec<(usize, Vec<f64>)>,
@@ -693,8 +693,13 @@ impl ChainEngine {
             run.factor_log_rho.push(p.log_rho);
             run.prefix_log_top.push(st.log_scale + p.log_top_prefix);
             run.prefix_top_radial.push(p.r_prefix);
-            run.slack
-                .push(p.log_top_factor + self.prev_log_top - st.log_f - p.log_top_prefix);
+            // σ_1 = 0 exactly (P_0 = I: nothing to backtrack against).
+            let slack = if run.slack.is_empty() {
+                0.0
+            } else {
+                p.log_top_factor + self.prev_log_top - st.log_f - p.log_top_prefix
+            };
+            run.slack.push(slack);
             // log(‖J‖_F/√k) = log s_1(J) − r(J): the factor's normalisation scale.
             self.normalized_scale
                 .add(st.log_f - (p.log_top_factor - p.r_factor));
