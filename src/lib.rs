@@ -11,6 +11,7 @@
 //! | power-law charts α_LS, α_top, α_H and their residuals ε, δ_H (§3.3–§3.5) | [`chart`] |
 //! | effective rank as an energy quantile, rank windows, stable rank (§8) | [`rank`] |
 //! | Hellinger and Bures–Wasserstein distances between spectra (§1, §4.3) | [`distance`] |
+//! | compensated (Neumaier) summation for energies, harmonic numbers and log scales (§8, §9) | [`sum`] |
 //! | operator chains: Mode S running product, slack σ, Ky Fan slack, interface amplitude ρ, Mode F graded QR (§5, §9) | [`chain`] |
 //! | per-step exponent profiles of factors and prefixes (inputs of §6) | [`profile`] |
 //! | rigidity theorems R1, R2, uniform budget, approximate and full-Cartan versions as checks (§6) | [`certify`] |
