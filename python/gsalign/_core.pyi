@@ -2,7 +2,7 @@
 
 import os
 from collections.abc import Callable
-from typing import Any
+from typing import Any, final
 
 import numpy as np
 import numpy.typing as npt
@@ -85,19 +85,20 @@ def checkpoint_tensors(path: str | os.PathLike[str]) -> list[tuple[str, str, lis
 def scan_path(
     path: str | os.PathLike[str],
     names: set[str] | None = None,
-    charts: list[str] = ["ls", "top"],
+    charts: list[str] = ...,
     n_threads: int | None = None,
     progress: Callable[[int, int, str], object] | None = None,
 ) -> dict[str, Any]: ...
 def scan_tensors(
     tensors: list[tuple[str, str, list[int], npt.NDArray[np.uint8]]],
     names: set[str] | None = None,
-    charts: list[str] = ["ls", "top"],
+    charts: list[str] = ...,
     n_threads: int | None = None,
     progress: Callable[[int, int, str], object] | None = None,
 ) -> dict[str, Any]: ...
 
 # --- chain / certify / action / nearidentity ----------------------------------------------------
+@final
 class ChainResult:
     def __len__(self) -> int: ...
     def columns(self, names: list[str] | None = None) -> dict[str, Any]: ...
@@ -105,15 +106,16 @@ class ChainResult:
     def product(self) -> tuple[npt.NDArray[np.float64], bool, str] | None: ...
     def timings(self) -> tuple[float, float]: ...
 
+@final
 class ChainPass:
-    def __init__(
-        self,
+    def __new__(
+        cls,
         charts: list[str],
         window: tuple[str, float, float] | None = None,
         product_spectrum: bool = True,
-        ky_fan: list[int] = [],
+        ky_fan: list[int] = ...,
         method: str = "auto",
-    ) -> None: ...
+    ) -> ChainPass: ...
     def __len__(self) -> int: ...
     def push_stack(self, a: npt.NDArray[np.floating[Any]], n_threads: int | None = None) -> None: ...
     def push_list(self, mats: list[npt.NDArray[np.floating[Any]]], n_threads: int | None = None) -> None: ...
