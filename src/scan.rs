@@ -89,6 +89,23 @@ impl LayerKind {
             LayerKind::Other => "other",
         }
     }
+
+    /// The kind named `name` (the inverse of [`LayerKind::name`]).
+    pub fn parse(name: &str) -> Option<Self> {
+        [
+            LayerKind::Embedding,
+            LayerKind::AttnQ,
+            LayerKind::AttnK,
+            LayerKind::AttnV,
+            LayerKind::AttnQkv,
+            LayerKind::AttnO,
+            LayerKind::Mlp,
+            LayerKind::Conv,
+            LayerKind::Other,
+        ]
+        .into_iter()
+        .find(|k| k.name() == name)
+    }
 }
 
 /// What the planner needs to know about a tensor.
@@ -235,8 +252,17 @@ pub fn block_index(name: &str) -> Option<usize> {
 }
 
 /// Sort key of a layer by depth (see the module documentation).
-fn depth_key(p: &LayerPlan) -> (u8, u8, String, Vec<usize>, u8, String) {
-    let parts: Vec<&str> = p.name.split('.').collect();
+/// The order of layers by model depth: the permutation that sorts `layers` (name, kind) by
+/// [`depth_key`], the rule every scan uses (stems, then indexed blocks in encoder / middle /
+/// decoder order, then heads; within a block, by role; ties by name).
+pub fn depth_order(layers: &[(&str, LayerKind)]) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..layers.len()).collect();
+    order.sort_by_cached_key(|&i| depth_key(layers[i].0, layers[i].1));
+    order
+}
+
+fn depth_key(name: &str, kind: LayerKind) -> (u8, u8, String, Vec<usize>, u8, String) {
+    let parts: Vec<&str> = name.split('.').collect();
     let ints: Vec<usize> = parts.iter().filter_map(|s| s.parse().ok()).collect();
     let prefix = parts
         .iter()
@@ -245,7 +271,7 @@ fn depth_key(p: &LayerPlan) -> (u8, u8, String, Vec<usize>, u8, String) {
         .collect::<Vec<_>>()
         .join(".")
         .to_ascii_lowercase();
-    let stage = match (ints.is_empty(), p.kind) {
+    let stage = match (ints.is_empty(), kind) {
         (true, LayerKind::Embedding | LayerKind::Conv) => 0,
         (false, _) => 1,
         (true, _) => 2,
@@ -259,9 +285,9 @@ fn depth_key(p: &LayerPlan) -> (u8, u8, String, Vec<usize>, u8, String) {
     } else {
         1
     };
-    let seg = segments(&p.name);
+    let seg = segments(name);
     let last = seg.last().map(String::as_str).unwrap_or_default();
-    let within = match p.kind {
+    let within = match kind {
         LayerKind::Embedding => 0,
         LayerKind::AttnQ | LayerKind::AttnQkv => 1,
         LayerKind::AttnK => 2,
@@ -280,7 +306,7 @@ fn depth_key(p: &LayerPlan) -> (u8, u8, String, Vec<usize>, u8, String) {
         LayerKind::Conv => 7,
         LayerKind::Other => 8,
     };
-    (stage, stack, prefix, ints, within, p.name.clone())
+    (stage, stack, prefix, ints, within, name.to_string())
 }
 
 /// Plans the layers of a list of tensors: selects the layer matrices among those whose name
@@ -359,7 +385,7 @@ pub fn plan(
             plans.push(base);
         }
     }
-    plans.sort_by_cached_key(depth_key);
+    plans.sort_by_cached_key(|p| depth_key(&p.name, p.kind));
     (plans, skipped)
 }
 

@@ -89,6 +89,7 @@ def scan_path(
     n_threads: int | None = None,
     progress: Callable[[int, int, str], object] | None = None,
 ) -> dict[str, Any]: ...
+def layer_depth_order(names: list[str], kinds: list[str]) -> list[int]: ...
 def scan_tensors(
     tensors: list[tuple[str, str, list[int], npt.NDArray[np.uint8]]],
     names: set[str] | None = None,

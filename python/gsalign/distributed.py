@@ -55,7 +55,7 @@ import numpy as np
 from . import _core, chains
 from ._arrays import check_choice, check_threads
 from .chain import Chain, ChartName, Table
-from .exceptions import GsalignError, InvalidArgumentError
+from .exceptions import ClusterError, GsalignError, InvalidArgumentError
 from .scan import CHARTS, ScanReport, _merge_parts, _report
 
 __all__ = ["scan", "scan_many", "sweep", "local_client", "ClusterError", "GENERATORS", "run_scan_command"]
@@ -66,10 +66,6 @@ log = logging.getLogger(__name__)
 GENERATORS = tuple(chains.__all__)
 
 Progress = Callable[[int, int, str], None]
-
-
-class ClusterError(GsalignError, ConnectionError):
-    """The Dask scheduler cannot be reached, or the cluster could not run the work."""
 
 
 # --- tasks (module-level functions of plain arguments: they pickle by reference) ---------------

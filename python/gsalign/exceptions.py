@@ -18,6 +18,7 @@ __all__ = [
     "DTypeError",
     "ConvergenceError",
     "CheckpointError",
+    "ClusterError",
 ]
 
 
@@ -55,3 +56,8 @@ class ConvergenceError(GsalignError, ArithmeticError):
 
 class CheckpointError(InvalidArgumentError):
     """A checkpoint file is unreadable, truncated, malformed or inconsistent."""
+
+
+class ClusterError(GsalignError, ConnectionError):
+    """The Dask scheduler cannot be reached, or the cluster could not run the work
+    (:mod:`gsalign.distributed`)."""

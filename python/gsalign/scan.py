@@ -447,13 +447,14 @@ def _print_tables(report: ScanReport, rich_console: Any) -> None:
             _print_plain(title, head, rows, sys.stdout)
             print()
             continue
+        from rich.markup import escape
         from rich.table import Table
 
         t = Table(title=title, title_justify="left")
         for h in head:
             t.add_column(h, justify="left" if h in ("layer", "kind", "error") else "right", no_wrap=h == "layer")
         for r in rows:
-            t.add_row(*r)
+            t.add_row(*(escape(cell) for cell in r))
         rich_console.print(t)
 
 
@@ -530,39 +531,6 @@ def run_scan_command(
 
 # --- Scans in parts (gsalign.distributed): merge the raw columns of disjoint tensor subsets ------
 
-_MLP_IN = frozenset(("fc1", "c_fc", "gate_proj", "up_proj", "w1", "w3", "wi", "wi_0", "wi_1", "lin1", "dense_h_to_4h"))
-_MLP_OUT = frozenset(("fc2", "down_proj", "w2", "wo", "lin2", "dense_4h_to_h"))
-_WITHIN = {"embedding": 0, "attn_q": 1, "attn_qkv": 1, "attn_k": 2, "attn_v": 3, "attn_o": 4, "conv": 7, "other": 8}
-_INT_SEGMENT = re.compile(r"\+?[0-9]+")
-_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
-
-
-def _depth_key(name: str, kind: str) -> tuple[int, int, str, list[int], int, str]:
-    """Sort key of a layer by depth, the twin of the core's ordering (``depth_key`` in
-    src/scan.rs; see :func:`scan`): stage (stems, indexed blocks, heads), stack (encoder/down,
-    middle, decoder/up), name prefix, integer segments, role within the block, name."""
-    parts = name.split(".")
-    is_int = [_INT_SEGMENT.fullmatch(s) is not None and int(s) < 2**64 for s in parts]
-    ints = [int(s) for s, i in zip(parts, is_int) if i]
-    prefix = ".".join(parts[: is_int.index(True)] if any(is_int) else parts).translate(_ASCII_LOWER)
-    stage = 1 if ints else (0 if kind in ("embedding", "conv") else 2)
-    stack = 1
-    if ints and ("enc" in prefix or "down" in prefix):
-        stack = 0
-    elif ints and ("dec" in prefix or "up" in prefix):
-        stack = 2
-    seg = [s.translate(_ASCII_LOWER) for s in parts]
-    while len(seg) > 1 and seg[-1] in ("weight", "kernel"):
-        seg.pop()
-    last = seg[-1]
-    if kind == "mlp":
-        out = last in _MLP_OUT or last == "c_proj" or ("output" in seg and last not in _MLP_IN)
-        within = 6 if out else 5
-    else:
-        within = _WITHIN[kind]
-    return (stage, stack, prefix, ints, within, name)
-
-
 def _merge_parts(parts: Sequence[dict[str, Any]], tensors: Sequence[str]) -> dict[str, Any]:
     """The raw columns of one scan (as ``_core.scan_path`` returns them) from the raw columns of
     scans of disjoint tensor subsets of the same checkpoint: rows in depth order, ``skipped`` in
@@ -576,7 +544,7 @@ def _merge_parts(parts: Sequence[dict[str, Any]], tensors: Sequence[str]) -> dic
             merged[key] = np.concatenate([p[key] for p in parts])
         else:
             merged[key] = [x for p in parts for x in p[key]]
-    order = sorted(range(len(merged["name"])), key=lambda i: _depth_key(merged["name"][i], merged["kind"][i]))
+    order = _core.layer_depth_order(list(merged["name"]), list(merged["kind"]))
     for key, value in merged.items():
         merged[key] = value[order] if isinstance(value, np.ndarray) else [value[i] for i in order]
     position = {name: i for i, name in enumerate(tensors)}

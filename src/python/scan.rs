@@ -4,7 +4,10 @@
 use super::runtime::{enter_core, light};
 use crate::chart::Chart;
 use crate::checkpoint::{Checkpoint, FloatType, TensorView};
-use crate::scan::{checkpoint_meta, plan, scan, LayerReport, Skipped, TensorMeta, TensorSource};
+use crate::scan::{
+    checkpoint_meta, depth_order, plan, scan, LayerKind, LayerReport, Skipped, TensorMeta,
+    TensorSource,
+};
 use numpy::{IntoPyArray, PyReadonlyArray1};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
@@ -275,7 +278,35 @@ fn columns<'py>(
     Ok(d)
 }
 
+/// The permutation that puts layers (names and kind names, as in a scan's columns) in model-depth
+/// order: the rule of every scan, for callers that merge partial scans.
+#[pyfunction]
+fn layer_depth_order(names: Vec<String>, kinds: Vec<String>) -> PyResult<Vec<usize>> {
+    if names.len() != kinds.len() {
+        return Err(pyo3::exceptions::PyValueError::new_err(format!(
+            "kinds: {} kinds for {} names",
+            kinds.len(),
+            names.len()
+        )));
+    }
+    let layers = names
+        .iter()
+        .zip(&kinds)
+        .map(|(n, k)| {
+            LayerKind::parse(k)
+                .map(|kind| (n.as_str(), kind))
+                .ok_or_else(|| {
+                    pyo3::exceptions::PyValueError::new_err(format!(
+                        "kinds: unknown layer kind {k:?}"
+                    ))
+                })
+        })
+        .collect::<PyResult<Vec<_>>>()?;
+    Ok(depth_order(&layers))
+}
+
 pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_function(wrap_pyfunction!(layer_depth_order, m)?)?;
     m.add_function(wrap_pyfunction!(scan_path, m)?)?;
     m.add_function(wrap_pyfunction!(scan_tensors, m)?)?;
     Ok(())
