@@ -24,6 +24,10 @@ impl<'a> AnyMat<'a> {
         })
     }
 
+    fn from_arrays(mats: &'a [Array2<'_>]) -> PyResult<Vec<Self>> {
+        mats.iter().map(|a| AnyMat::from_array(a, "a")).collect()
+    }
+
     fn shape(&self) -> (usize, usize) {
         match self {
             AnyMat::F32(a) => a.shape(),
@@ -152,10 +156,7 @@ fn singular_values_list<'py>(
     n_threads: Option<usize>,
 ) -> PyResult<Bound<'py, PyList>> {
     let method = light(py, Method::parse(method))?;
-    let views = mats
-        .iter()
-        .map(|a| AnyMat::from_array(a, "a"))
-        .collect::<PyResult<Vec<_>>>()?;
+    let views = AnyMat::from_arrays(&mats)?;
     let out = enter_core(py, n_threads, |c| {
         try_map(&views, c, |i, m| m.singular_values(method, i))
     })?;
@@ -173,10 +174,7 @@ fn spectra<'py>(
     n_threads: Option<usize>,
 ) -> PyResult<Bound<'py, PyDict>> {
     let method = light(py, Method::parse(method))?;
-    let views = mats
-        .iter()
-        .map(|a| AnyMat::from_array(a, "a"))
-        .collect::<PyResult<Vec<_>>>()?;
+    let views = AnyMat::from_arrays(&mats)?;
     let out = enter_core(py, n_threads, |c| {
         try_map(&views, c, |i, m| m.spectrum(method, i))
     })?;
