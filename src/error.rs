@@ -82,7 +82,7 @@ pub enum Error {
         index: usize,
     },
     /// A checkpoint file is unreadable, truncated, malformed or inconsistent.
-    #[error("{file}: tensor {tensor:?}: {reason}")]
+    #[error("{file}: {}{reason}", tensor_prefix(tensor))]
     Checkpoint {
         /// The file.
         file: String,
@@ -111,5 +111,14 @@ impl Error {
             arg: arg.into(),
             reason: reason.into(),
         }
+    }
+}
+
+/// `tensor "name": ` for a checkpoint error about one tensor, nothing for one about the file.
+fn tensor_prefix(tensor: &str) -> String {
+    if tensor.is_empty() {
+        String::new()
+    } else {
+        format!("tensor {tensor:?}: ")
     }
 }
