@@ -594,6 +594,23 @@ fn cast_slice<T: Copy>(bytes: &[u8]) -> Option<&[T]> {
     }
 }
 
+/// The offset (in `data`, rows `row_stride` apart) of the first entry of the `rows × cols`
+/// block that fails `finite`, row by row.
+fn first_non_finite<T: Copy>(
+    data: &[T],
+    row_stride: usize,
+    rows: usize,
+    cols: usize,
+    finite: impl Fn(T) -> bool,
+) -> Option<usize> {
+    (0..rows).find_map(|r| {
+        data[r * row_stride..r * row_stride + cols]
+            .iter()
+            .position(|&x| !finite(x))
+            .map(|c| r * row_stride + c)
+    })
+}
+
 /// Decodes the block `rows × cols` of the tensor `t` seen as a row-major matrix with
 /// `t_cols` columns, checking every value is finite.
 ///
@@ -636,7 +653,6 @@ pub fn decode_block<'a>(
             format!("non-finite value (NaN or Inf) at row {row}, column {col}"),
         )
     };
-    let in_block = |k: usize| (k % t_cols) < nc;
     match t.dtype {
         FloatType::F32 | FloatType::F64 => {
             let block = if t.dtype == FloatType::F32 {
@@ -649,11 +665,7 @@ pub fn decode_block<'a>(
                             .collect(),
                     ),
                 };
-                if let Some(k) = data
-                    .iter()
-                    .enumerate()
-                    .position(|(k, x)| in_block(k) && !x.is_finite())
-                {
+                if let Some(k) = first_non_finite(&data, t_cols, nr, nc, |x| x.is_finite()) {
                     return Err(non_finite(k));
                 }
                 Block::F32 {
@@ -676,11 +688,7 @@ pub fn decode_block<'a>(
                             .collect(),
                     ),
                 };
-                if let Some(k) = data
-                    .iter()
-                    .enumerate()
-                    .position(|(k, x)| in_block(k) && !x.is_finite())
-                {
+                if let Some(k) = first_non_finite(&data, t_cols, nr, nc, |x| x.is_finite()) {
                     return Err(non_finite(k));
                 }
                 Block::F64 {

@@ -55,14 +55,15 @@ pub struct PowerLawFit {
     pub tail: usize,
 }
 
-/// KS distance of the power law with exponent `alpha` fitted to the ascending tail `x`
-/// (x[0] = λ_min); `None` when it reaches `stop` (a candidate that cannot win).
-fn ks_distance(x: &[f64], alpha: f64, stop: f64) -> Option<f64> {
-    let n = x.len() as f64;
-    let xmin = x[0];
+/// KS distance of the power law with exponent `alpha` fitted to the ascending tail whose
+/// logarithms are `log_x` (log_x[0] = log λ_min): max_j |1 − (x_j/λ_min)^{1−α} − j/n|; `None`
+/// when it reaches `stop` (a candidate that cannot win).
+fn ks_distance(log_x: &[f64], alpha: f64, stop: f64) -> Option<f64> {
+    let n = log_x.len() as f64;
+    let log_xmin = log_x[0];
     let mut d = 0.0f64;
-    for (j, &xj) in x.iter().enumerate() {
-        let dev = (1.0 - (xj / xmin).powf(1.0 - alpha) - j as f64 / n).abs();
+    for (j, &log_xj) in log_x.iter().enumerate() {
+        let dev = (1.0 - ((1.0 - alpha) * (log_xj - log_xmin)).exp() - j as f64 / n).abs();
         if dev > d {
             d = dev;
             if d >= stop {
@@ -73,12 +74,12 @@ fn ks_distance(x: &[f64], alpha: f64, stop: f64) -> Option<f64> {
     Some(d)
 }
 
-/// Suffix sums S_i = Σ_{j ≥ i} log x_j, accumulated from the end with Neumaier compensation.
-fn log_suffix_sums(x: &[f64]) -> Vec<f64> {
-    let mut out = vec![0.0; x.len()];
+/// Suffix sums S_i = Σ_{j ≥ i} log_x_j, accumulated from the end with Neumaier compensation.
+fn log_suffix_sums(log_x: &[f64]) -> Vec<f64> {
+    let mut out = vec![0.0; log_x.len()];
     let mut acc = NeumaierSum::new();
-    for i in (0..x.len()).rev() {
-        acc.add(x[i].ln());
+    for i in (0..log_x.len()).rev() {
+        acc.add(log_x[i]);
         out[i] = acc.value();
     }
     out
@@ -112,7 +113,8 @@ pub fn fit_power_law(evals: &[f64]) -> Result<PowerLawFit> {
         ));
     }
     x.sort_by(f64::total_cmp);
-    let logs = log_suffix_sums(&x);
+    let log_x: Vec<f64> = x.iter().map(|v| v.ln()).collect();
+    let logs = log_suffix_sums(&log_x);
     let big_n = x.len();
     let candidates = big_n - 1;
     let mut alphas = vec![0.0f64; candidates];
@@ -121,17 +123,17 @@ pub fn fit_power_law(evals: &[f64]) -> Result<PowerLawFit> {
         let mut best = f64::INFINITY;
         for i in 0..candidates {
             let n = (big_n - i) as f64;
-            let alpha = 1.0 + n / (logs[i] - n * x[i].ln());
+            let alpha = 1.0 + n / (logs[i] - n * log_x[i]);
             alphas[i] = alpha;
             if alpha > 1.0 {
-                if let Some(d) = ks_distance(&x[i..], alpha, best) {
+                if let Some(d) = ks_distance(&log_x[i..], alpha, best) {
                     ds[i] = d;
                     best = d;
                 }
             }
         }
     } else {
-        small_sample_fit(&x, &logs, &mut alphas, &mut ds);
+        small_sample_fit(&log_x, &logs, &mut alphas, &mut ds);
     }
     let mut i_best = 0;
     for i in 1..candidates {
@@ -149,8 +151,8 @@ pub fn fit_power_law(evals: &[f64]) -> Result<PowerLawFit> {
 
 /// WeightWatcher's small-sample loop: bias-corrected MLE on tails of at least 8 eigenvalues;
 /// with no such tail, the whole sample.
-fn small_sample_fit(x: &[f64], logs: &[f64], alphas: &mut [f64], ds: &mut [f64]) {
-    let big_n = x.len();
+fn small_sample_fit(log_x: &[f64], logs: &[f64], alphas: &mut [f64], ds: &mut [f64]) {
+    let big_n = log_x.len();
     let mut any = false;
     for i in 0..big_n - 1 {
         let n_int = big_n - i;
@@ -158,7 +160,7 @@ fn small_sample_fit(x: &[f64], logs: &[f64], alphas: &mut [f64], ds: &mut [f64])
             continue;
         }
         let n = n_int as f64;
-        let s = logs[i] - n * x[i].ln();
+        let s = logs[i] - n * log_x[i];
         if s <= 1e-12 {
             continue;
         }
@@ -167,18 +169,18 @@ fn small_sample_fit(x: &[f64], logs: &[f64], alphas: &mut [f64], ds: &mut [f64])
         if alpha <= 1.0 {
             continue;
         }
-        if let Some(d) = ks_distance(&x[i..], alpha, f64::INFINITY) {
+        if let Some(d) = ks_distance(&log_x[i..], alpha, f64::INFINITY) {
             ds[i] = d;
             any = true;
         }
     }
     if !any {
         let n = big_n as f64;
-        let s = logs[0] - n * x[0].ln();
+        let s = logs[0] - n * log_x[0];
         if s > 1e-12 {
             let alpha = 1.0 + (n - 1.0) / s;
             alphas[0] = alpha;
-            if let Some(d) = ks_distance(x, alpha, f64::INFINITY) {
+            if let Some(d) = ks_distance(log_x, alpha, f64::INFINITY) {
                 ds[0] = d;
             }
         }

@@ -11,6 +11,7 @@
 //! | power-law charts α_LS, α_top, α_H and their residuals ε, δ_H (§3.3–§3.5) | [`chart`] |
 //! | effective rank as an energy quantile, rank windows, stable rank (§8) | [`rank`] |
 //! | Hellinger and Bures–Wasserstein distances between spectra (§1, §4.3) | [`distance`] |
+//! | eigenvalues of symmetric tridiagonal and singular values of bidiagonal matrices (root-free QL/QR, Golub–Kahan form) | [`tridiagonal`] |
 //! | compensated (Neumaier) summation for energies, harmonic numbers and log scales (§8, §9) | [`sum`] |
 //! | operator chains: Mode S running product, slack σ, Ky Fan slack, interface amplitude ρ, Mode F graded QR (§5, §9) | [`chain`] |
 //! | per-step exponent profiles of factors and prefixes (inputs of §6) | [`profile`] |
@@ -47,6 +48,7 @@ pub mod rank;
 pub mod scan;
 pub mod spectrum;
 pub mod sum;
+pub mod tridiagonal;
 
 #[cfg(feature = "python")]
 mod python;
