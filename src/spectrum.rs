@@ -9,8 +9,8 @@
 //!   on s_i is about c·ε·s_1²/(2 s_i): accurate for well-conditioned matrices (near-identity
 //!   Jacobians), not for the small singular values of ill-conditioned ones.
 //! * **SVD**: faer's Householder bidiagonalization (after a QR for tall matrices), then the
-//!   singular values of the bidiagonal by [`crate::tridiagonal`]; accurate to O(k·ε·s_1) for every
-//!   singular value.
+//!   singular values of the bidiagonal by dqds ([`crate::tridiagonal`]); accurate to O(k·ε·s_1)
+//!   for every singular value.
 //!
 //! [`Method::Auto`] computes the Gram eigenvalues, estimates the error bound above from them
 //! (the smallest and largest eigenvalue), and keeps them only when the bound is within the
@@ -384,33 +384,15 @@ fn gram_eigenvalues(mut g: Mat<f64>, arg: &str, index: usize) -> Result<Vec<f64>
     Ok(diag)
 }
 
-/// Width k = min(m, n) up to which nalgebra's SVD is used: measured on this project's 2-core
-/// machine, its Golub–Kahan bidiagonal QR (k × k) is 1.2-1.5x faster than the root-free
-/// iteration on the 2k × 2k Golub–Kahan tridiagonal for k ≤ 128, whose division-latency-bound
-/// sweeps cost O(k²); from k = 256 up the bidiagonalization dominates and faer's is faster.
-const SMALL_SVD: usize = 160;
-
 /// Aspect ratio m/k above which the SVD route first reduces a tall matrix to the k × k
 /// triangular factor of its QR decomposition (faer's own threshold for its SVD).
 const QR_FIRST_RATIO: f64 = 11.0 / 6.0;
 
-/// Descending singular values of the tall workspace `w` (overwritten). Up to width [`SMALL_SVD`]
-/// (and whenever its iteration does not converge) nalgebra's SVD; otherwise a Householder QR
-/// first when w is much taller than wide, faer's Householder bidiagonalization, then the
-/// Golub–Kahan root-free iteration of [`crate::tridiagonal`]. Accurate to O(k·ε·s_1).
+/// Descending singular values of the tall workspace `w` (overwritten): a Householder QR first
+/// when w is much taller than wide, faer's Householder bidiagonalization, then the bidiagonal
+/// singular values of [`crate::tridiagonal`] (dqds). Accurate to O(k·ε·s_1) for every value.
 fn svd_values(mut w: MatMut<'_, f64>, arg: &str, index: usize) -> Result<Vec<f64>> {
     let (m, n) = w.shape();
-    if n <= SMALL_SVD {
-        let a = nalgebra::DMatrix::<f64>::from_fn(m, n, |i, j| w[(i, j)]);
-        let max_iterations = 1000 + 100 * n;
-        if let Some(svd) =
-            nalgebra::linalg::SVD::try_new_unordered(a, false, false, f64::EPSILON, max_iterations)
-        {
-            let mut out: Vec<f64> = svd.singular_values.iter().map(|&x| x.max(0.0)).collect();
-            out.sort_by(|a, b| b.total_cmp(a));
-            return Ok(out);
-        }
-    }
     let mut triangular: Mat<f64>;
     let mut w = if m as f64 > QR_FIRST_RATIO * n as f64 {
         let block = qr::no_pivoting::factor::recommended_block_size::<f64>(m, n);
@@ -725,12 +707,9 @@ mod tests {
 
     #[test]
     fn wide_svd_route_matches_a_dense_svd() {
-        // Widths above SMALL_SVD take faer's bidiagonalization (after a QR when tall); graded
+        // Wide enough for faer's blocked bidiagonalization (after a QR when tall); graded
         // columns make the small singular values matter.
-        for (m, n) in [
-            (SMALL_SVD + 40, SMALL_SVD + 40),
-            (2 * SMALL_SVD + 80, SMALL_SVD + 8),
-        ] {
+        for (m, n) in [(200, 200), (400, 168)] {
             let mut a = noise(m as u64, m, n);
             for j in 0..n {
                 let f = 10f64.powf(-10.0 * j as f64 / n as f64);
