@@ -300,14 +300,21 @@ fn gram(w: MatRef<'_, f64>) -> Mat<f64> {
     g
 }
 
+/// Power- and inverse-iteration steps of [`gram_may_be_accurate`] (each 2k² flops).
+const FILTER_ITERATIONS: usize = 6;
+
 /// A cheap filter (k³/3 flops against 4k³/3 for the eigenvalues) that rules out the Gram route
 /// for matrices that are clearly too ill-conditioned for it, so that they go straight to the
 /// SVD without paying for the Gram eigenvalues.
 ///
-/// With G = LLᵀ (Cholesky; its failure means λ_min(G) ≈ 0), three steps of inverse iteration give
-/// μ = 1/(xᵀG⁻¹x) ≥ λ_min(G) for a unit x, and max_i G_ii ≤ λ_max(G). When μ < (c·ε/tol)²·max G_ii,
-/// the true eigenvalues cannot pass [`gram_is_accurate`] either, so the filter never rejects a
-/// matrix the full test would accept: the route depends on the Gram eigenvalues alone.
+/// With G = LLᵀ (Cholesky; its failure means λ_min(G) ≈ 0): upper bounds of λ_min(G), every
+/// pivot L_ii² (a Schur complement) and μ = 1/(xᵀG⁻¹x) for unit x along [`FILTER_ITERATIONS`]
+/// steps of inverse iteration; lower bounds of λ_max(G), max_i G_ii and ν = xᵀGx = ‖Lᵀx‖² along
+/// as many steps of power iteration (max G_ii alone can be k times too small, which let most
+/// ill-conditioned running products of a chain through to the eigenvalues, only to fail).
+/// When μ < (c·ε/tol)²·ν, the true eigenvalues cannot pass [`gram_is_accurate`] either, so the
+/// filter never rejects a matrix the full test would accept: the route depends on the Gram
+/// eigenvalues alone.
 fn gram_may_be_accurate(g: MatRef<'_, f64>, rows: usize, tol: f64) -> bool {
     let k = g.nrows();
     let max_diag = (0..k).map(|i| g[(i, i)]).fold(0.0f64, f64::max);
@@ -329,10 +336,18 @@ fn gram_may_be_accurate(g: MatRef<'_, f64>, rows: usize, tol: f64) -> bool {
     if factored.is_err() {
         return false;
     }
+    // The factorisation leaves the strict upper half unspecified; the products below read L whole.
+    for j in 1..k {
+        for i in 0..j {
+            l[(i, j)] = 0.0;
+        }
+    }
     let l = l.as_ref();
+    let mut mu = (0..k)
+        .map(|i| l[(i, i)] * l[(i, i)])
+        .fold(f64::INFINITY, f64::min);
     let mut x = Mat::<f64>::from_fn(k, 1, |i, _| 1.0 + (i % 7) as f64 / 7.0);
-    let mut mu = f64::INFINITY;
-    for _ in 0..3 {
+    for _ in 0..FILTER_ITERATIONS {
         let norm = x.norm_l2();
         if !(norm > 0.0 && norm.is_finite()) {
             return false;
@@ -352,8 +367,20 @@ fn gram_may_be_accurate(g: MatRef<'_, f64>, rows: usize, tol: f64) -> bool {
         mu = mu.min(1.0 / rq);
         x = y;
     }
+    let mut nu = max_diag;
+    let mut x = Mat::<f64>::from_fn(k, 1, |_, _| 1.0);
+    for _ in 0..FILTER_ITERATIONS {
+        let norm = x.norm_l2();
+        if !(norm > 0.0 && norm.is_finite()) {
+            break;
+        }
+        x /= norm;
+        let y = l.transpose() * &x;
+        nu = nu.max(y.squared_norm_l2());
+        x = l * &y;
+    }
     let needed = gram_error_constant(rows) * f64::EPSILON / tol;
-    mu >= needed * needed * max_diag
+    mu >= needed * needed * nu
 }
 
 /// Ascending eigenvalues of the symmetric matrix whose lower half is `g` (consumed): faer's
