@@ -303,6 +303,9 @@ fn gram(w: MatRef<'_, f64>) -> Mat<f64> {
 /// Power- and inverse-iteration steps of [`gram_may_be_accurate`] (each 2k² flops).
 const FILTER_ITERATIONS: usize = 6;
 
+/// Smallest λ_min/λ_max threshold (c·ε/tol)² for which [`gram_may_be_accurate`] runs its test.
+const FILTER_MIN_RATIO: f64 = 1e-12;
+
 /// A cheap filter (k³/3 flops against 4k³/3 for the eigenvalues) that rules out the Gram route
 /// for matrices that are clearly too ill-conditioned for it, so that they go straight to the
 /// SVD without paying for the Gram eigenvalues.
@@ -315,7 +318,16 @@ const FILTER_ITERATIONS: usize = 6;
 /// When μ < (c·ε/tol)²·ν, the true eigenvalues cannot pass [`gram_is_accurate`] either, so the
 /// filter never rejects a matrix the full test would accept: the route depends on the Gram
 /// eigenvalues alone.
+///
+/// Under a loose contract ((c·ε/tol)² < [`FILTER_MIN_RATIO`], the `f32` contract) only matrices
+/// with λ_min/λ_max below that ratio, numerically singular ones, can fail the full test; the
+/// filter would cost every other matrix about a fifth of its eigenvalues to save nothing, so it
+/// lets everything through.
 fn gram_may_be_accurate(g: MatRef<'_, f64>, rows: usize, tol: f64) -> bool {
+    let needed = gram_error_constant(rows) * f64::EPSILON / tol;
+    if needed * needed < FILTER_MIN_RATIO {
+        return true;
+    }
     let k = g.nrows();
     let max_diag = (0..k).map(|i| g[(i, i)]).fold(0.0f64, f64::max);
     let mut l = g.to_owned();
@@ -379,7 +391,6 @@ fn gram_may_be_accurate(g: MatRef<'_, f64>, rows: usize, tol: f64) -> bool {
         nu = nu.max(y.squared_norm_l2());
         x = l * &y;
     }
-    let needed = gram_error_constant(rows) * f64::EPSILON / tol;
     mu >= needed * needed * nu
 }
 
