@@ -37,7 +37,7 @@
 use crate::error::{Error, Result};
 use crate::parallel::{try_map, Cancel};
 use crate::spectrum::{self, Element, Method};
-use crate::sum::{neumaier_sum, NeumaierSum};
+use crate::sum::{dot, neumaier_sum, NeumaierSum};
 use faer::dyn_stack::{MemBuffer, MemStack, StackReq};
 use faer::linalg::householder;
 use faer::linalg::matmul::triangular::BlockStructure;
@@ -402,10 +402,6 @@ impl Graded {
         v.sort_by(|a, b| b.total_cmp(a));
         Some(v)
     }
-}
-
-fn dot(a: &[f64], b: &[f64]) -> f64 {
-    a.iter().zip(b).map(|(x, y)| x * y).sum()
 }
 
 /// Moves the norm of `c` into its log scale `g` (c becomes a unit vector; a zero column gets

@@ -594,6 +594,23 @@ fn cast_slice<T: Copy>(bytes: &[u8]) -> Option<&[T]> {
     }
 }
 
+/// The little-endian values of `bytes`: borrowed in place when aligned (little-endian targets),
+/// decoded with `from_le` (on N-byte chunks) otherwise.
+fn borrow_or_decode<T: Copy, const N: usize>(
+    bytes: &[u8],
+    from_le: fn([u8; N]) -> T,
+) -> Cow<'_, [T]> {
+    match cast_slice::<T>(bytes) {
+        Some(s) => Cow::Borrowed(s),
+        None => Cow::Owned(
+            bytes
+                .chunks_exact(N)
+                .map(|c| from_le(c.try_into().expect("chunks of N bytes")))
+                .collect(),
+        ),
+    }
+}
+
 /// The offset (in `data`, rows `row_stride` apart) of the first entry of the `rows × cols`
 /// block that fails `finite`, row by row.
 fn first_non_finite<T: Copy>(
@@ -653,52 +670,27 @@ pub fn decode_block<'a>(
             format!("non-finite value (NaN or Inf) at row {row}, column {col}"),
         )
     };
+    let check = |k: Option<usize>| k.map_or(Ok(()), |k| Err(non_finite(k)));
     match t.dtype {
-        FloatType::F32 | FloatType::F64 => {
-            let block = if t.dtype == FloatType::F32 {
-                let data: Cow<'a, [f32]> = match cast_slice::<f32>(bytes) {
-                    Some(s) => Cow::Borrowed(s),
-                    None => Cow::Owned(
-                        bytes
-                            .chunks_exact(4)
-                            .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
-                            .collect(),
-                    ),
-                };
-                if let Some(k) = first_non_finite(&data, t_cols, nr, nc, |x| x.is_finite()) {
-                    return Err(non_finite(k));
-                }
-                Block::F32 {
-                    data,
-                    row_stride: t_cols,
-                    rows: nr,
-                    cols: nc,
-                }
-            } else {
-                let data: Cow<'a, [f64]> = match cast_slice::<f64>(bytes) {
-                    Some(s) => Cow::Borrowed(s),
-                    None => Cow::Owned(
-                        bytes
-                            .chunks_exact(8)
-                            .map(|c| {
-                                let mut a = [0u8; 8];
-                                a.copy_from_slice(c);
-                                f64::from_le_bytes(a)
-                            })
-                            .collect(),
-                    ),
-                };
-                if let Some(k) = first_non_finite(&data, t_cols, nr, nc, |x| x.is_finite()) {
-                    return Err(non_finite(k));
-                }
-                Block::F64 {
-                    data,
-                    row_stride: t_cols,
-                    rows: nr,
-                    cols: nc,
-                }
-            };
-            Ok(block)
+        FloatType::F32 => {
+            let data = borrow_or_decode(bytes, f32::from_le_bytes);
+            check(first_non_finite(&data, t_cols, nr, nc, f32::is_finite))?;
+            Ok(Block::F32 {
+                data,
+                row_stride: t_cols,
+                rows: nr,
+                cols: nc,
+            })
+        }
+        FloatType::F64 => {
+            let data = borrow_or_decode(bytes, f64::from_le_bytes);
+            check(first_non_finite(&data, t_cols, nr, nc, f64::is_finite))?;
+            Ok(Block::F64 {
+                data,
+                row_stride: t_cols,
+                rows: nr,
+                cols: nc,
+            })
         }
         FloatType::F16 | FloatType::BF16 => {
             let widen = if t.dtype == FloatType::F16 {

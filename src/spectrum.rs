@@ -31,7 +31,7 @@
 
 use crate::error::{Error, Result};
 use crate::parallel::{try_map, Cancel};
-use crate::sum::neumaier_sum;
+use crate::sum::{dot, neumaier_sum};
 use crate::tridiagonal::{bidiagonal_singular_values, tridiagonal_eigenvalues};
 use faer::dyn_stack::{MemBuffer, MemStack};
 use faer::linalg::evd::tridiag;
@@ -301,7 +301,7 @@ fn gram(w: MatRef<'_, f64>) -> Mat<f64> {
 }
 
 /// Power- and inverse-iteration steps of [`gram_may_be_accurate`] (each 2k² flops).
-const FILTER_ITERATIONS: usize = 6;
+const FILTER_ITERATIONS: usize = 3;
 
 /// Smallest λ_min/λ_max threshold (c·ε/tol)² for which [`gram_may_be_accurate`] runs its test.
 const FILTER_MIN_RATIO: f64 = 1e-12;
@@ -348,50 +348,71 @@ fn gram_may_be_accurate(g: MatRef<'_, f64>, rows: usize, tol: f64) -> bool {
     if factored.is_err() {
         return false;
     }
-    // The factorisation leaves the strict upper half unspecified; the products below read L whole.
-    for j in 1..k {
-        for i in 0..j {
-            l[(i, j)] = 0.0;
-        }
-    }
-    let l = l.as_ref();
+    // Upper bounds of λ_min: the pivots, then inverse iteration x ← G⁻¹x with μ = 1/(xᵀG⁻¹x).
     let mut mu = (0..k)
         .map(|i| l[(i, i)] * l[(i, i)])
         .fold(f64::INFINITY, f64::min);
-    let mut x = Mat::<f64>::from_fn(k, 1, |i, _| 1.0 + (i % 7) as f64 / 7.0);
+    let mut x: Vec<f64> = (0..k).map(|i| 1.0 + (i % 7) as f64 / 7.0).collect();
     for _ in 0..FILTER_ITERATIONS {
-        let norm = x.norm_l2();
-        if !(norm > 0.0 && norm.is_finite()) {
+        if !normalize(&mut x) {
             return false;
         }
-        x /= norm;
         let mut y = x.clone();
-        faer::linalg::triangular_solve::solve_lower_triangular_in_place(l, y.as_mut(), Par::Seq);
-        faer::linalg::triangular_solve::solve_upper_triangular_in_place(
-            l.transpose(),
-            y.as_mut(),
-            Par::Seq,
-        );
-        let rq = (x.transpose() * &y)[(0, 0)];
+        cholesky_solve(&l, &mut y);
+        let rq: f64 = x.iter().zip(&y).map(|(a, b)| a * b).sum();
         if !(rq > 0.0 && rq.is_finite()) {
             return false;
         }
         mu = mu.min(1.0 / rq);
         x = y;
     }
+    // Lower bounds of λ_max: max G_ii, then power iteration x ← LLᵀx with ν = ‖Lᵀx‖².
     let mut nu = max_diag;
-    let mut x = Mat::<f64>::from_fn(k, 1, |_, _| 1.0);
+    let mut x = vec![1.0; k];
     for _ in 0..FILTER_ITERATIONS {
-        let norm = x.norm_l2();
-        if !(norm > 0.0 && norm.is_finite()) {
+        if !normalize(&mut x) {
             break;
         }
-        x /= norm;
-        let y = l.transpose() * &x;
-        nu = nu.max(y.squared_norm_l2());
-        x = l * &y;
+        let y: Vec<f64> = (0..k)
+            .map(|j| dot(&l.col_as_slice(j)[j..], &x[j..]))
+            .collect();
+        nu = nu.max(dot(&y, &y));
+        x.iter_mut().for_each(|v| *v = 0.0);
+        for (j, &yj) in y.iter().enumerate() {
+            for (v, lij) in x[j..].iter_mut().zip(&l.col_as_slice(j)[j..]) {
+                *v += lij * yj;
+            }
+        }
     }
     mu >= needed * needed * nu
+}
+
+/// Scales `x` to unit length; false when its length is zero or not finite.
+fn normalize(x: &mut [f64]) -> bool {
+    let norm = dot(x, x).sqrt();
+    if !(norm > 0.0 && norm.is_finite()) {
+        return false;
+    }
+    x.iter_mut().for_each(|v| *v /= norm);
+    true
+}
+
+/// Solves LLᵀz = x in place, L the lower-triangular Cholesky factor in the lower half of `l`
+/// (column-major; its strict upper half is not read): forward, then back substitution.
+fn cholesky_solve(l: &Mat<f64>, x: &mut [f64]) {
+    let k = x.len();
+    for j in 0..k {
+        let col = &l.col_as_slice(j)[j..];
+        x[j] /= col[0];
+        let xj = x[j];
+        for (v, lij) in x[j + 1..].iter_mut().zip(&col[1..]) {
+            *v -= lij * xj;
+        }
+    }
+    for j in (0..k).rev() {
+        let col = &l.col_as_slice(j)[j..];
+        x[j] = (x[j] - dot(&col[1..], &x[j + 1..])) / col[0];
+    }
 }
 
 /// Ascending eigenvalues of the symmetric matrix whose lower half is `g` (consumed): faer's
