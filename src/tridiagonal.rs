@@ -47,36 +47,6 @@ fn eigenvalues_2x2(a: f64, b: f64, c: f64) -> (f64, f64) {
     (rt1, (big / rt1) * small - (b / rt1) * b)
 }
 
-/// Eigenvalues, ascending, of BᵀB for the qd array (q, e) with q_i > 0 and e_i ≥ 0: [`dqds`]
-/// on each block between zero e_i. Fails when some q_i is not positive or dqds does not
-/// converge.
-fn qd_eigenvalues(q: Vec<f64>, e: Vec<f64>) -> Result<Vec<f64>, NoConvergence> {
-    if q.iter().any(|&x| x.is_nan() || x <= 0.0) {
-        return Err(NoConvergence);
-    }
-    let mut out = Vec::with_capacity(q.len());
-    let mut start = 0;
-    for end in 0..q.len() {
-        if end + 1 == q.len() || e[end].is_nan() || e[end] <= 0.0 {
-            out.extend(dqds(q[start..=end].to_vec(), e[start..end].to_vec())?);
-            start = end + 1;
-        }
-    }
-    out.sort_by(f64::total_cmp);
-    Ok(out)
-}
-
-/// The exact power of two that brings `largest` into [1, 2) (1 for zero).
-fn unit_scale(largest: f64) -> f64 {
-    if largest == 0.0 || !largest.is_finite() {
-        return 1.0;
-    }
-    let e = largest.log2().floor() as i32;
-    let e = e - i32::from(largest < 2f64.powi(e)) + i32::from(largest >= 2f64.powi(e + 1));
-    // 2^{−e} as two factors so that subnormal inputs do not overflow the scale itself.
-    2f64.powi(-e / 2) * 2f64.powi(-e + e / 2)
-}
-
 /// Eigenvalues, ascending, of the symmetric tridiagonal matrix with diagonal `d` (length k) and
 /// off-diagonal `e` (length k − 1). Both are overwritten; on success `d` holds the eigenvalues
 /// in ascending order. Entries must be finite.
@@ -430,6 +400,36 @@ fn dqds(mut q: Vec<f64>, mut e: Vec<f64>) -> Result<Vec<f64>, NoConvergence> {
         sigma += tau;
     }
     Ok(out)
+}
+
+/// Eigenvalues, ascending, of BᵀB for the qd array (q, e) with q_i > 0 and e_i ≥ 0: [`dqds`]
+/// on each block between zero e_i. Fails when some q_i is not positive or dqds does not
+/// converge.
+fn qd_eigenvalues(q: Vec<f64>, e: Vec<f64>) -> Result<Vec<f64>, NoConvergence> {
+    if q.iter().any(|&x| x.is_nan() || x <= 0.0) {
+        return Err(NoConvergence);
+    }
+    let mut out = Vec::with_capacity(q.len());
+    let mut start = 0;
+    for end in 0..q.len() {
+        if end + 1 == q.len() || e[end].is_nan() || e[end] <= 0.0 {
+            out.extend(dqds(q[start..=end].to_vec(), e[start..end].to_vec())?);
+            start = end + 1;
+        }
+    }
+    out.sort_by(f64::total_cmp);
+    Ok(out)
+}
+
+/// The exact power of two that brings `largest` into [1, 2) (1 for zero).
+fn unit_scale(largest: f64) -> f64 {
+    if largest == 0.0 || !largest.is_finite() {
+        return 1.0;
+    }
+    let e = largest.log2().floor() as i32;
+    let e = e - i32::from(largest < 2f64.powi(e)) + i32::from(largest >= 2f64.powi(e + 1));
+    // 2^{−e} as two factors so that subnormal inputs do not overflow the scale itself.
+    2f64.powi(-e / 2) * 2f64.powi(-e + e / 2)
 }
 
 /// Singular values, descending and non-negative, of the upper bidiagonal matrix with diagonal
