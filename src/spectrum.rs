@@ -122,9 +122,21 @@ fn gram_is_accurate(lambda: &[f64], rows: usize, tol: f64) -> bool {
 }
 
 /// x·2^e without intermediate overflow or underflow (e may exceed the exponent range of 2^e).
-fn ldexp(x: f64, e: i32) -> f64 {
+pub(crate) fn ldexp(x: f64, e: i32) -> f64 {
     let half = e / 2;
     x * 2f64.powi(half) * 2f64.powi(e - half)
+}
+
+/// The binary exponent e of a finite x > 0 (subnormals included): x·2^{−e} ∈ [1, 2).
+pub(crate) fn binary_exponent(x: f64) -> i32 {
+    let e = x.log2().floor() as i32;
+    if ldexp(x, -e) >= 2.0 {
+        e + 1
+    } else if ldexp(x, -e) < 1.0 {
+        e - 1
+    } else {
+        e
+    }
 }
 
 /// The `f64` column-major copy of one matrix that both routes work on (see [`workspace`]).
@@ -238,14 +250,7 @@ fn workspace<T: Element>(a: MatRef<'_, T>, arg: &str, index: usize) -> Result<Wo
     let exponent = if amax == 0.0 {
         0
     } else {
-        let e = amax.log2().floor() as i32;
-        if ldexp(amax, -e) >= 2.0 {
-            e + 1
-        } else if ldexp(amax, -e) < 1.0 {
-            e - 1
-        } else {
-            e
-        }
+        binary_exponent(amax)
     };
     // 2^{−e} as two exact factors (one of them is 1 unless amax is subnormal or near overflow).
     let half = -exponent / 2;

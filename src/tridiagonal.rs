@@ -18,6 +18,8 @@
 //!
 //! Both meet the accuracy contract of [`crate::spectrum`] (absolute error ≤ 1e-12·s_1).
 
+use crate::spectrum::{binary_exponent, ldexp};
+
 /// An iteration did not converge within 30 sweeps per eigenvalue (never observed; the
 /// callers turn it into [`crate::Error::NoConvergence`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -144,6 +146,61 @@ fn shift(p: f64, e2: f64, q: f64) -> f64 {
     p - rte / (sigma + r.copysign(sigma))
 }
 
+/// The state of one root-free implicit sweep with shift σ (shared by the QL and QR directions):
+/// the rotation (c, s), γ and p = γ²/c (or c_prev·e² when c = 0).
+struct Sweep {
+    sigma: f64,
+    c: f64,
+    s: f64,
+    gamma: f64,
+    p: f64,
+}
+
+impl Sweep {
+    /// A sweep with shift `sigma` starting from the diagonal entry `d_start` at the far end.
+    fn new(sigma: f64, d_start: f64) -> Self {
+        let gamma = d_start - sigma;
+        Sweep {
+            sigma,
+            c: 1.0,
+            s: 0.0,
+            gamma,
+            p: gamma * gamma,
+        }
+    }
+
+    /// One step over the squared off-diagonal `e2` and the next diagonal entry `alpha`: returns
+    /// the updated previous squared off-diagonal (not written on the first step) and the updated
+    /// diagonal entry behind the step.
+    fn step(&mut self, e2: f64, alpha: f64) -> (f64, f64) {
+        let r = self.p + e2;
+        let e_prev = self.s * r;
+        let old_c = self.c;
+        // 1/r and 1/c = r/p are independent divisions (they overlap in the pipeline); the
+        // textbook c = p/r, p′ = γ²/c chains them.
+        let inv_r = 1.0 / r;
+        let inv_c = r / self.p;
+        self.c = self.p * inv_r;
+        self.s = e2 * inv_r;
+        let old_gamma = self.gamma;
+        self.gamma = self.c * (alpha - self.sigma) - self.s * old_gamma;
+        let d_behind = old_gamma + (alpha - self.gamma);
+        self.p = if self.c != 0.0 && inv_c.is_finite() {
+            self.gamma * self.gamma * inv_c
+        } else if self.c != 0.0 {
+            self.gamma * self.gamma / self.c
+        } else {
+            old_c * e2
+        };
+        (e_prev, d_behind)
+    }
+
+    /// The last squared off-diagonal s·p and diagonal entry σ + γ at the near end.
+    fn finish(self) -> (f64, f64) {
+        (self.s * self.p, self.sigma + self.gamma)
+    }
+}
+
 /// Root-free QL on the unreduced block lo..=hi (squared off-diagonal in `e2`), deflating
 /// eigenvalues at lo upwards. Returns the updated sweep count.
 fn ql_block(
@@ -179,37 +236,15 @@ fn ql_block(
             break;
         }
         sweeps += 1;
-        let sigma = shift(d[lo], e2[lo], d[lo + 1]);
-        let (mut c, mut s) = (1.0f64, 0.0f64);
-        let mut gamma = d[m] - sigma;
-        let mut p = gamma * gamma;
+        let mut sweep = Sweep::new(shift(d[lo], e2[lo], d[lo + 1]), d[m]);
         for i in (lo..m).rev() {
-            let bb = e2[i];
-            let r = p + bb;
+            let (e_prev, d_next) = sweep.step(e2[i], d[i]);
             if i + 1 != m {
-                e2[i + 1] = s * r;
+                e2[i + 1] = e_prev;
             }
-            let old_c = c;
-            // 1/r and 1/c = r/p are independent divisions (they overlap in the pipeline); the
-            // textbook c = p/r, p′ = γ²/c chains them.
-            let inv_r = 1.0 / r;
-            let inv_c = r / p;
-            c = p * inv_r;
-            s = bb * inv_r;
-            let old_gamma = gamma;
-            let alpha = d[i];
-            gamma = c * (alpha - sigma) - s * old_gamma;
-            d[i + 1] = old_gamma + (alpha - gamma);
-            p = if c != 0.0 && inv_c.is_finite() {
-                gamma * gamma * inv_c
-            } else if c != 0.0 {
-                gamma * gamma / c
-            } else {
-                old_c * bb
-            };
+            d[i + 1] = d_next;
         }
-        e2[lo] = s * p;
-        d[lo] = sigma + gamma;
+        (e2[lo], d[lo]) = sweep.finish();
     }
     sweeps
 }
@@ -252,37 +287,15 @@ fn qr_block(
             break;
         }
         sweeps += 1;
-        let sigma = shift(d[l], e2[l - 1], d[l - 1]);
-        let (mut c, mut s) = (1.0f64, 0.0f64);
-        let mut gamma = d[m] - sigma;
-        let mut p = gamma * gamma;
+        let mut sweep = Sweep::new(shift(d[l], e2[l - 1], d[l - 1]), d[m]);
         for i in m..l {
-            let bb = e2[i];
-            let r = p + bb;
+            let (e_prev, d_next) = sweep.step(e2[i], d[i + 1]);
             if i != m {
-                e2[i - 1] = s * r;
+                e2[i - 1] = e_prev;
             }
-            let old_c = c;
-            // 1/r and 1/c = r/p are independent divisions (they overlap in the pipeline); the
-            // textbook c = p/r, p′ = γ²/c chains them.
-            let inv_r = 1.0 / r;
-            let inv_c = r / p;
-            c = p * inv_r;
-            s = bb * inv_r;
-            let old_gamma = gamma;
-            let alpha = d[i + 1];
-            gamma = c * (alpha - sigma) - s * old_gamma;
-            d[i] = old_gamma + (alpha - gamma);
-            p = if c != 0.0 && inv_c.is_finite() {
-                gamma * gamma * inv_c
-            } else if c != 0.0 {
-                gamma * gamma / c
-            } else {
-                old_c * bb
-            };
+            d[i] = d_next;
         }
-        e2[l - 1] = s * p;
-        d[l] = sigma + gamma;
+        (e2[l - 1], d[l]) = sweep.finish();
     }
     sweeps
 }
@@ -426,10 +439,7 @@ fn unit_scale(largest: f64) -> f64 {
     if largest == 0.0 || !largest.is_finite() {
         return 1.0;
     }
-    let e = largest.log2().floor() as i32;
-    let e = e - i32::from(largest < 2f64.powi(e)) + i32::from(largest >= 2f64.powi(e + 1));
-    // 2^{−e} as two factors so that subnormal inputs do not overflow the scale itself.
-    2f64.powi(-e / 2) * 2f64.powi(-e + e / 2)
+    ldexp(1.0, -binary_exponent(largest))
 }
 
 /// Singular values, descending and non-negative, of the upper bidiagonal matrix with diagonal

@@ -326,22 +326,14 @@ impl ChainResult {
             match col {
                 Column::F64(x) => d.set_item(name, PyArray1::from_slice(py, x))?,
                 Column::Usize(x) => d.set_item(name, PyArray1::from_slice(py, x))?,
-                Column::Rows => d.set_item(
-                    name,
-                    shapes
+                Column::Rows | Column::Cols => {
+                    let rows = matches!(col, Column::Rows);
+                    let dims: Vec<usize> = shapes
                         .iter()
-                        .map(|s| s.0)
-                        .collect::<Vec<_>>()
-                        .into_pyarray(py),
-                )?,
-                Column::Cols => d.set_item(
-                    name,
-                    shapes
-                        .iter()
-                        .map(|s| s.1)
-                        .collect::<Vec<_>>()
-                        .into_pyarray(py),
-                )?,
+                        .map(|s| if rows { s.0 } else { s.1 })
+                        .collect();
+                    d.set_item(name, dims.into_pyarray(py))?
+                }
             }
         }
         if names.is_none() {
