@@ -21,7 +21,8 @@
 //!   Cartan coordinate; scale-invariant); +∞ for a singular or non-square factor, which makes the
 //!   profile-form bounds vacuous.
 //! * **Mode F** (full Cartan vector of P_L): graded QDT accumulation P = Q·diag(e^δ)·T. Step:
-//!   M = (J Q)·diag(e^{δ − max δ}); column-pivoted Householder QR M Π = Q′R′; sign fix
+//!   M = (J Q)·diag(e^{δ − max δ}); columns presorted by decreasing norm (Π), Householder QR
+//!   M Π = Q′R′ (docs/DECISIONS.md §17: presorting instead of column pivoting); sign fix
 //!   Q′ ← Q′S, S = diag(sign R′_ii); δ′_i = log|R′_ii| + max δ; T′ = diag(R′_ii)^{−1} R′ Πᵀ T. Q is
 //!   kept as its Householder reflectors and applied to J from the right. At the end a one-sided
 //!   (Hestenes) Jacobi on B = Tᵀ·diag(e^δ), carried with a separate log scale per column so no
@@ -38,10 +39,9 @@ use crate::error::{Error, Result};
 use crate::parallel::{try_map, Cancel};
 use crate::spectrum::{self, Element, Method};
 use crate::sum::{dot, neumaier_sum, NeumaierSum};
-use faer::dyn_stack::{MemBuffer, MemStack, StackReq};
-use faer::linalg::householder;
+use faer::dyn_stack::{MemBuffer, MemStack};
 use faer::linalg::matmul::triangular::BlockStructure;
-use faer::linalg::qr::col_pivoting::factor as cpqr;
+use faer::linalg::{householder, qr};
 use faer::{Accum, Conj, Mat, MatRef, Par};
 
 /// Name of the factors argument in errors.
@@ -203,6 +203,33 @@ struct ModeF {
     reason: String,
 }
 
+impl ModeS {
+    /// P̃ ← J·P̃/f with f = ‖J·P̃‖_F; returns the new P̃ and log f (shapes already checked).
+    fn step(&mut self, j: MatRef<'_, f64>, index: usize) -> Result<(Mat<f64>, f64)> {
+        let mut m = Mat::<f64>::zeros(j.nrows(), self.ptilde.ncols());
+        faer::linalg::matmul::matmul(
+            m.as_mut(),
+            Accum::Replace,
+            j,
+            self.ptilde.as_ref(),
+            1.0,
+            Par::Seq,
+        );
+        let f = m.norm_l2();
+        if !(f > 0.0 && f.is_finite()) {
+            return Err(Error::ZeroMatrix {
+                arg: "product".into(),
+                index,
+            });
+        }
+        m *= faer::Scale(1.0 / f);
+        let log_f = f.ln();
+        self.log_scale.add(log_f);
+        self.ptilde = m.clone();
+        Ok((m, log_f))
+    }
+}
+
 impl ModeF {
     fn new(n0: usize) -> Self {
         ModeF {
@@ -243,27 +270,34 @@ impl ModeF {
             );
         }
         let dmax = self.delta.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        // Presorting: the columns of M in order of decreasing norm ‖(JQ)_c‖·e^{δ_c} (compared in
+        // logs, so no scaled norm under- or overflows), ties in their own order.
+        let log_norm: Vec<f64> = (0..k)
+            .map(|c| jq.col(c).norm_l2().ln() + self.delta[c])
+            .collect();
+        let mut fwd: Vec<usize> = (0..k).collect();
+        fwd.sort_by(|&a, &b| log_norm[b].total_cmp(&log_norm[a]));
         let mut m = Mat::<f64>::zeros(rows, k);
-        for c in 0..k {
+        for (dst, &c) in fwd.iter().enumerate() {
             let w = self.signs[c] * (self.delta[c] - dmax).exp();
-            for (x, y) in m.col_as_slice_mut(c).iter_mut().zip(jq.col_as_slice(c)) {
+            for (x, y) in m.col_as_slice_mut(dst).iter_mut().zip(jq.col_as_slice(c)) {
                 *x = y * w;
             }
         }
-        // Column-pivoted QR: M Π = Q′R′.
+        // Householder QR of the presorted columns: M Π = Q′R′.
         let size = rows.min(k);
-        let bs = faer::linalg::qr::no_pivoting::factor::recommended_block_size::<f64>(rows, k);
+        let bs = qr::no_pivoting::factor::recommended_block_size::<f64>(rows, k);
         let mut hcoef = Mat::<f64>::zeros(bs, size);
-        let mut fwd = vec![0usize; k];
-        let mut inv = vec![0usize; k];
-        let mut mem = MemBuffer::new(StackReq::any_of(&[
-            cpqr::qr_in_place_scratch::<usize, f64>(rows, k, bs, Par::Seq, Default::default()),
-        ]));
-        cpqr::qr_in_place(
+        let mut mem = MemBuffer::new(qr::no_pivoting::factor::qr_in_place_scratch::<f64>(
+            rows,
+            k,
+            bs,
+            Par::Seq,
+            Default::default(),
+        ));
+        qr::no_pivoting::factor::qr_in_place(
             m.as_mut(),
             hcoef.as_mut(),
-            &mut fwd,
-            &mut inv,
             Par::Seq,
             MemStack::new(&mut mem),
             Default::default(),
@@ -775,26 +809,7 @@ fn serial_step(
             ),
         ));
     }
-    let mut m = Mat::<f64>::zeros(rows, s.ptilde.ncols());
-    faer::linalg::matmul::matmul(
-        m.as_mut(),
-        Accum::Replace,
-        j.as_ref(),
-        s.ptilde.as_ref(),
-        1.0,
-        Par::Seq,
-    );
-    let f = m.norm_l2();
-    if !(f > 0.0 && f.is_finite()) {
-        return Err(Error::ZeroMatrix {
-            arg: "product".into(),
-            index,
-        });
-    }
-    m *= faer::Scale(1.0 / f);
-    let log_f = f.ln();
-    s.log_scale.add(log_f);
-    s.ptilde = m.clone();
+    let (m, log_f) = s.step(j.as_ref(), index)?;
     let mut graded = None;
     if opts.product_spectrum || !opts.ky_fan.is_empty() {
         let f = mode_f.get_or_insert_with(|| ModeF::new(cols));

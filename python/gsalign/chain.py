@@ -470,8 +470,8 @@ class Chain:
         return self._cols["normalized_log_top"]
 
     def product_log_spectrum(self) -> ProductLogSpectrum:
-        """All log singular values of P_L (Mode F: graded QR accumulation with column pivoting and a
-        final one-sided Jacobi), with a degraded-accuracy flag past the range f64 Mode F supports."""
+        """All log singular values of P_L (Mode F: graded QR accumulation with presorted columns and
+        a final one-sided Jacobi), with a degraded-accuracy flag past the range f64 Mode F supports."""
         product = self._result.product()
         if product is None:
             raise InvalidArgumentError(
