@@ -242,6 +242,17 @@ impl ModeF {
         }
     }
 
+    /// max δ − min δ over the finite δ_i (+∞ when some δ_i = −∞): about log cond(P).
+    fn log_spread(&self) -> f64 {
+        let (lo, hi) = self
+            .delta
+            .iter()
+            .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &x| {
+                (lo.min(x), hi.max(x))
+            });
+        hi - lo
+    }
+
     fn degraded(&self) -> bool {
         !self.reason.is_empty()
     }
@@ -525,6 +536,8 @@ struct SerialStep {
     log_scale: f64,
     /// The graded factorisation of P_l, kept only for accurate Ky Fan slacks.
     graded: Option<Graded>,
+    /// How the singular values of P̃_l are computed (see [`prefix_method`]).
+    prefix_method: Method,
 }
 
 /// What the parallel part computes for one step.
@@ -818,6 +831,7 @@ fn serial_step(
             graded = f.graded();
         }
     }
+    let prefix_method = prefix_method(opts.method, mode_f.as_ref(), m.nrows().max(m.ncols()));
     Ok(SerialStep {
         index,
         factor: j,
@@ -825,7 +839,33 @@ fn serial_step(
         log_f,
         log_scale: s.log_scale.value(),
         graded,
+        prefix_method,
     })
+}
+
+/// Margin (in nats) by which Mode F's graded spread must exceed the log of the Gram route's
+/// condition limit before the prefix goes straight to the SVD route.
+const PREFIX_SVD_MARGIN: f64 = std::f64::consts::LN_2 * 3.0;
+
+/// The method for the singular values of P̃_l. Under [`Method::Auto`], when Mode F runs and its
+/// graded diagonal spans more than the Gram route's condition limit (times e^margin, see
+/// [`PREFIX_SVD_MARGIN`]), P̃_l is too ill-conditioned for the Gram route and goes straight to
+/// the SVD, skipping the Gram product and filter that would reject it. The spread estimates
+/// log cond(P_l) (the diagonal of R′ follows the singular values on these column-graded
+/// matrices); a wrong estimate only costs time, since both routes meet the accuracy contract.
+/// It comes from the serial part, so the choice does not depend on chunking or threads.
+fn prefix_method(method: Method, mode_f: Option<&ModeF>, rows: usize) -> Method {
+    match mode_f {
+        Some(f)
+            if method == Method::Auto
+                && f.log_spread()
+                    > spectrum::gram_condition_limit(rows, f64::CONTRACT).ln()
+                        + PREFIX_SVD_MARGIN =>
+        {
+            Method::Svd
+        }
+        _ => method,
+    }
 }
 
 /// The parallel part of a chunk: spectra of each factor and prefix, and the analysis.
@@ -847,8 +887,12 @@ where
                 index: st.index,
             });
         }
-        let psv =
-            spectrum::singular_values_f64(st.prefix.as_ref(), opts.method, "product", st.index)?;
+        let psv = spectrum::singular_values_f64(
+            st.prefix.as_ref(),
+            st.prefix_method,
+            "product",
+            st.index,
+        )?;
         let (rows, cols) = st.factor.shape();
         let k = fsv.len();
         let log_rho = if rows == cols && spectrum::numerical_rank(&fsv, rows, cols) == k {
@@ -991,6 +1035,43 @@ mod tests {
             assert!(r.ky_fan[1].1[l] >= -1e-10);
             assert!(r.ky_fan[2].1[l].abs() < 1e-10);
             assert!(r.slack[l] >= -1e-12 && r.slack[l] <= 2.0 * r.factor_log_rho[l] + 1e-12);
+        }
+    }
+
+    #[test]
+    fn ill_conditioned_prefixes_skip_the_gram_route_with_the_same_results() {
+        // Graded factors: log cond(P_l) grows by 0.4 nats a step, past the Gram limit (~4 nats).
+        let d = 6;
+        let fs: Vec<Mat<f64>> = near_identity(40, d, 0.1, 3)
+            .into_iter()
+            .map(|j| Mat::from_fn(d, d, |r, c| j[(r, c)] * (-0.08 * r as f64).exp()))
+            .collect();
+        let refs: Vec<_> = fs.iter().map(|m| m.as_ref()).collect();
+        let limit = spectrum::gram_condition_limit(d, f64::CONTRACT).ln();
+        let mut f = ModeF::new(d);
+        let mut routes = Vec::new();
+        for (i, j) in fs.iter().enumerate() {
+            f.step(j.as_ref(), i);
+            routes.push(prefix_method(Method::Auto, Some(&f), d));
+            assert_eq!(prefix_method(Method::Gram, Some(&f), d), Method::Gram);
+            assert_eq!(
+                routes[i] == Method::Svd,
+                f.log_spread() > limit + PREFIX_SVD_MARGIN
+            );
+        }
+        assert_eq!(routes[0], Method::Auto);
+        assert_eq!(routes[39], Method::Svd);
+        assert_eq!(prefix_method(Method::Auto, None, d), Method::Auto);
+        // The chosen routes give the values the SVD route gives everywhere.
+        let auto = run(&refs, ChainOptions::default(), &Cancel::new()).unwrap();
+        let svd = ChainOptions {
+            method: Method::Svd,
+            ..Default::default()
+        };
+        let svd = run(&refs, svd, &Cancel::new()).unwrap();
+        for l in 0..40 {
+            assert!((auto.prefix_log_top[l] - svd.prefix_log_top[l]).abs() < 1e-12);
+            assert!((auto.prefix_top_radial[l] - svd.prefix_top_radial[l]).abs() < 1e-12);
         }
     }
 

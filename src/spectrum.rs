@@ -108,6 +108,13 @@ fn gram_error_constant(rows: usize) -> f64 {
     0.5 * rows as f64 + 16.0
 }
 
+/// The largest condition number s_1/s_k for which the Gram route of a matrix with `rows` rows (of
+/// its tall orientation) meets the accuracy contract `tol` in [`gram_is_accurate`]'s error model:
+/// c·ε·(s_1/s_k)/2 ≤ tol/2.
+pub(crate) fn gram_condition_limit(rows: usize, tol: f64) -> f64 {
+    tol / (gram_error_constant(rows) * f64::EPSILON)
+}
+
 /// Whether Gram eigenvalues `lambda` (ascending) of a Gram product with inner dimension `rows`
 /// meet the accuracy contract `tol` (relative to s_1), with a factor-of-two safety margin.
 fn gram_is_accurate(lambda: &[f64], rows: usize, tol: f64) -> bool {
@@ -117,8 +124,7 @@ fn gram_is_accurate(lambda: &[f64], rows: usize, tol: f64) -> bool {
     if !(lo > 0.0 && hi > 0.0) {
         return false;
     }
-    let bound = gram_error_constant(rows) * f64::EPSILON * hi.sqrt() / (2.0 * lo.sqrt());
-    bound <= 0.5 * tol
+    hi.sqrt() / lo.sqrt() <= gram_condition_limit(rows, tol)
 }
 
 /// x·2^e without intermediate overflow or underflow (e may exceed the exponent range of 2^e).
@@ -329,7 +335,7 @@ const FILTER_MIN_RATIO: f64 = 1e-12;
 /// filter would cost every other matrix about a fifth of its eigenvalues to save nothing, so it
 /// lets everything through.
 fn gram_may_be_accurate(g: MatRef<'_, f64>, rows: usize, tol: f64) -> bool {
-    let needed = gram_error_constant(rows) * f64::EPSILON / tol;
+    let needed = 1.0 / gram_condition_limit(rows, tol);
     if needed * needed < FILTER_MIN_RATIO {
         return true;
     }
