@@ -22,7 +22,7 @@
 //!   profile-form bounds vacuous.
 //! * **Mode F** (full Cartan vector of P_L): graded QDT accumulation P = Q·diag(e^δ)·T. Step:
 //!   M = (J Q)·diag(e^{δ − max δ}); columns presorted by decreasing norm (Π), Householder QR
-//!   M Π = Q′R′ (docs/DECISIONS.md §17: presorting instead of column pivoting); sign fix
+//!   M Π = Q′R′ (docs/DECISIONS.md §18: presorting instead of column pivoting); sign fix
 //!   Q′ ← Q′S, S = diag(sign R′_ii); δ′_i = log|R′_ii| + max δ; T′ = diag(R′_ii)^{−1} R′ Πᵀ T. Q is
 //!   kept as its Householder reflectors and applied to J from the right. At the end a one-sided
 //!   (Hestenes) Jacobi on B = Tᵀ·diag(e^δ), carried with a separate log scale per column so no
