@@ -6,7 +6,7 @@
    η, ν, energy steps; Mode S log s_1 and slack; Mode F graded QR and the final Jacobi) against a
    straightforward numpy implementation of the same quantities written below (``numpy_chain``:
    per factor ``svd(J)``, ``J @ P``, ``svd(P)``, the same chart formulas, and Mode F with
-   ``np.linalg.qr``, which has no column pivoting and is cheaper than gsalign's pivoted QR),
+   ``np.linalg.qr``, without gsalign's column presorting),
    measured in the same run. numpy runs on a prefix of the chain (its rate is per factor and does
    not depend on L). The factors come from a generator cycling a seeded pool of 64 factors so that
    generating them costs nothing.
