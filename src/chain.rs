@@ -190,19 +190,6 @@ struct ModeS {
     log_scale: NeumaierSum,
 }
 
-/// Mode F state: P = Q·diag(e^δ)·T with Q = (Householder reflectors of the last QR)·S.
-#[derive(Debug, Clone)]
-struct ModeF {
-    /// Householder basis (strictly below the diagonal) and R′ of the last step; 0 × 0 at the start
-    /// (Q = I).
-    qr: Mat<f64>,
-    hcoef: Mat<f64>,
-    signs: Vec<f64>,
-    delta: Vec<f64>,
-    t: Mat<f64>,
-    reason: String,
-}
-
 impl ModeS {
     /// P̃ ← J·P̃/f with f = ‖J·P̃‖_F; returns the new P̃ and log f (shapes already checked).
     fn step(&mut self, j: MatRef<'_, f64>, index: usize) -> Result<(Mat<f64>, f64)> {
@@ -230,6 +217,19 @@ impl ModeS {
     }
 }
 
+/// Mode F state: P = Q·diag(e^δ)·T with Q = (Householder reflectors of the last QR)·S.
+#[derive(Debug, Clone)]
+struct ModeF {
+    /// Householder basis (strictly below the diagonal) and R′ of the last step; 0 × 0 at the start
+    /// (Q = I).
+    qr: Mat<f64>,
+    hcoef: Mat<f64>,
+    signs: Vec<f64>,
+    delta: Vec<f64>,
+    t: Mat<f64>,
+    reason: String,
+}
+
 impl ModeF {
     fn new(n0: usize) -> Self {
         ModeF {
@@ -242,7 +242,7 @@ impl ModeF {
         }
     }
 
-    /// max δ − min δ over the finite δ_i (+∞ when some δ_i = −∞): about log cond(P).
+    /// max δ − min δ (+∞ when some δ_i = −∞): about log cond(P).
     fn log_spread(&self) -> f64 {
         let (lo, hi) = self
             .delta
