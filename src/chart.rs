@@ -31,14 +31,9 @@ use crate::sum::neumaier_sum;
 /// tiny values give the same α_LS.
 pub const TAU_LS: f64 = 1e-8;
 
-/// Grid step below α = 3 of the metric chart's pinned grid (SPEC §3.4).
-const METRIC_FINE_STEP: f64 = 0.01;
-/// Fine grid points j = 0..=300 (α = 0 … 3).
-const METRIC_FINE_POINTS: usize = 301;
-/// Coarse grid step above α = 3.
-const METRIC_COARSE_STEP: f64 = 0.05;
-/// Coarse grid points j = 1..=340 (α = 3.05 … 20).
-const METRIC_COARSE_POINTS: usize = 340;
+/// The metric chart's pinned grid (SPEC §3.4) as evenly spaced parts (origin, step, first j,
+/// last j), point α = origin + step·j: {0.01 j : j = 0..300} ∪ {3 + 0.05 j : j = 1..340}.
+const METRIC_GRID_PARTS: [(f64, f64, usize, usize); 2] = [(0.0, 0.01, 0, 300), (3.0, 0.05, 1, 340)];
 /// Absolute x-tolerance of the bounded Brent refinement.
 const BRENT_XATOL: f64 = 1e-12;
 /// Iteration cap of the bounded Brent refinement (scipy's default).
@@ -318,11 +313,13 @@ pub fn fit_top(sv: &[f64]) -> Result<Fit> {
     finish(sv, alpha, Chart::Top, (1, k))
 }
 
-/// The pinned grid of the metric chart: {0.01 j : j = 0..300} ∪ {3 + 0.05 j : j = 1..340}.
+/// The points of [`METRIC_GRID_PARTS`], in order.
 fn metric_grid() -> Vec<f64> {
-    (0..METRIC_FINE_POINTS)
-        .map(|j| METRIC_FINE_STEP * j as f64)
-        .chain((1..=METRIC_COARSE_POINTS).map(|j| 3.0 + METRIC_COARSE_STEP * j as f64))
+    METRIC_GRID_PARTS
+        .iter()
+        .flat_map(|&(origin, step, first, last)| {
+            (first..=last).map(move |j| origin + step * j as f64)
+        })
         .collect()
 }
 
@@ -355,19 +352,12 @@ fn metric_objective(terms: &[(f64, f64)], k: usize, alpha: f64) -> f64 {
 fn metric_grid_values(p: &[f64]) -> Vec<f64> {
     let log_rank: Vec<f64> = (1..=p.len()).map(|i| (i as f64).ln()).collect();
     let sqrt_p: Vec<f64> = p.iter().map(|pi| pi.sqrt()).collect();
-    let mut values = Vec::with_capacity(METRIC_FINE_POINTS + METRIC_COARSE_POINTS);
-    let parts = [
-        (0.0, METRIC_FINE_STEP, METRIC_FINE_POINTS),
-        (
-            3.0 + METRIC_COARSE_STEP,
-            METRIC_COARSE_STEP,
-            METRIC_COARSE_POINTS,
-        ),
-    ];
-    for (start, step, points) in parts {
+    let mut values = Vec::new();
+    for (origin, step, first, last) in METRIC_GRID_PARTS {
+        let start = origin + step * first as f64;
         let mut x: Vec<f64> = log_rank.iter().map(|l| (-start * l).exp()).collect();
         let ratio: Vec<f64> = log_rank.iter().map(|l| (-step * l).exp()).collect();
-        for _ in 0..points {
+        for _ in first..=last {
             let (mut weighted, mut squares) = (0.0, 0.0);
             for ((xi, sp), r) in x.iter_mut().zip(&sqrt_p).zip(&ratio) {
                 weighted += sp * *xi;

@@ -370,7 +370,7 @@ fn gram_may_be_accurate(g: MatRef<'_, f64>, rows: usize, tol: f64) -> bool {
         }
         let mut y = x.clone();
         cholesky_solve(&l, &mut y);
-        let rq: f64 = x.iter().zip(&y).map(|(a, b)| a * b).sum();
+        let rq = dot(&x, &y);
         if !(rq > 0.0 && rq.is_finite()) {
             return false;
         }
