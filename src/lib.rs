@@ -33,6 +33,7 @@
 #![deny(missing_docs)]
 
 pub mod action;
+pub mod bidiagonal;
 pub mod certify;
 pub mod chain;
 pub mod chart;
