@@ -147,13 +147,14 @@ fn shift(p: f64, e2: f64, q: f64) -> f64 {
 }
 
 /// The state of one root-free implicit sweep with shift σ (shared by the QL and QR directions):
-/// the rotation (c, s), γ and p = γ²/c (or c_prev·e² when c = 0).
+/// the rotation (c, s), γ, p = γ²/c (or c_prev·e² when c = 0) and q = p/γ.
 struct Sweep {
     sigma: f64,
     c: f64,
     s: f64,
     gamma: f64,
     p: f64,
+    q: f64,
 }
 
 impl Sweep {
@@ -166,33 +167,49 @@ impl Sweep {
             s: 0.0,
             gamma,
             p: gamma * gamma,
+            q: gamma,
         }
     }
 
     /// One step over the squared off-diagonal `e2` and the next diagonal entry `alpha`: returns
     /// the updated previous squared off-diagonal (not written on the first step) and the updated
     /// diagonal entry behind the step.
+    ///
+    /// The textbook step (c′ = p/r, s′ = e²/r with r = p + e², γ′ = c′(α − σ) − s′γ,
+    /// p′ = γ′²/c′) chains two divisions from p to p′. With q = γ/c = p/γ it reads
+    /// q′ = (α − σ) − e²/q, γ′ = c′·q′, p′ = c′·q′² (q runs the pivots of T − σI, a recurrence
+    /// of its own): the paths p → p′ and q → q′ each hold one division, so the latency-bound
+    /// step is about 1.5x shorter. Where c′ = 0 or q′² overflows, the textbook step (and q from
+    /// it).
+    #[inline(always)]
     fn step(&mut self, e2: f64, alpha: f64) -> (f64, f64) {
         let r = self.p + e2;
         let e_prev = self.s * r;
         let old_c = self.c;
-        // 1/r and 1/c = r/p are independent divisions (they overlap in the pipeline); the
-        // textbook c = p/r, p′ = γ²/c chains them.
         let inv_r = 1.0 / r;
-        let inv_c = r / self.p;
+        let q = (alpha - self.sigma) - e2 / self.q;
         self.c = self.p * inv_r;
         self.s = e2 * inv_r;
         let old_gamma = self.gamma;
-        self.gamma = self.c * (alpha - self.sigma) - self.s * old_gamma;
-        let d_behind = old_gamma + (alpha - self.gamma);
-        self.p = if self.c != 0.0 && inv_c.is_finite() {
-            self.gamma * self.gamma * inv_c
-        } else if self.c != 0.0 {
-            self.gamma * self.gamma / self.c
+        let p = self.c * (q * q);
+        if self.c != 0.0 && p.is_finite() {
+            self.gamma = self.c * q;
+            self.p = p;
+            self.q = q;
         } else {
-            old_c * e2
-        };
-        (e_prev, d_behind)
+            self.gamma = self.c * (alpha - self.sigma) - self.s * old_gamma;
+            self.p = if self.c != 0.0 {
+                self.gamma * self.gamma / self.c
+            } else {
+                old_c * e2
+            };
+            self.q = if self.gamma != 0.0 {
+                self.p / self.gamma
+            } else {
+                f64::INFINITY
+            };
+        }
+        (e_prev, old_gamma + (alpha - self.gamma))
     }
 
     /// The last squared off-diagonal s·p and diagonal entry σ + γ at the near end.
