@@ -11,6 +11,7 @@
 //! | power-law charts α_LS, α_top, α_H and their residuals ε, δ_H (§3.3–§3.5) | [`chart`] |
 //! | effective rank as an energy quantile, rank windows, stable rank (§8) | [`rank`] |
 //! | Hellinger and Bures–Wasserstein distances between spectra (§1, §4.3) | [`distance`] |
+//! | Householder reduction to bidiagonal and tridiagonal form (unblocked, SIMD, for matrices in L2) | [`reduction`] |
 //! | eigenvalues of symmetric tridiagonal and singular values of bidiagonal matrices (root-free QL/QR, Golub–Kahan form) | [`tridiagonal`] |
 //! | compensated (Neumaier) summation for energies, harmonic numbers and log scales (§8, §9) | [`sum`] |
 //! | operator chains: Mode S running product, slack σ, Ky Fan slack, interface amplitude ρ, Mode F graded QR (§5, §9) | [`chain`] |
@@ -33,7 +34,6 @@
 #![deny(missing_docs)]
 
 pub mod action;
-pub mod bidiagonal;
 pub mod certify;
 pub mod chain;
 pub mod chart;
@@ -46,6 +46,7 @@ pub mod orbit;
 pub mod parallel;
 pub mod profile;
 pub mod rank;
+pub mod reduction;
 pub mod scan;
 pub mod spectrum;
 pub mod sum;

@@ -1,22 +1,24 @@
-//! Householder reduction of a matrix to upper bidiagonal form (Golub and Kahan), values only:
-//! the O(k³) stage of the SVD route of [`crate::spectrum`], before the dqds of
-//! [`crate::tridiagonal`].
+//! Householder reductions to condensed form, values only: an m × n matrix (m ≥ n) to upper
+//! bidiagonal form (Golub and Kahan; the SVD route of [`crate::spectrum`]) and a symmetric matrix
+//! to tridiagonal form (the Gram route), before the O(k²) stages of [`crate::tridiagonal`].
 //!
-//! For an m × n matrix A (m ≥ n), step i builds the left reflector H_i that zeroes column i
-//! below the diagonal, then the right reflector G_i that zeroes row i right of the
-//! superdiagonal; B = H_{n−1}…H_0 · A · G_0…G_{n−3} is upper bidiagonal with the singular values
-//! of A. Backward stable: B is the exact reduction of A + ΔA with ‖ΔA‖ = O(n·ε·‖A‖), so each
-//! singular value is within O(n·ε·s_1), the accuracy contract of [`crate::spectrum`].
+//! Both are backward stable: the condensed matrix is the exact reduction of A + ΔA with
+//! ‖ΔA‖ = O(n·ε·‖A‖), so each singular value (eigenvalue) is within O(n·ε·s_1) (O(n·ε·‖A‖)),
+//! the accuracy contract of [`crate::spectrum`].
 //!
-//! The reflectors are applied unblocked, in two passes over the trailing matrix per step, in
-//! SIMD (AVX-512 or AVX2 where the CPU has it, chosen at run time by `pulp`):
-//! * pass A applies the previous step's right reflector and this step's left reflector to each
-//!   column while it sits in L1 (each entry read and written once);
-//! * pass B forms z = A·v for the right reflector (each entry read once), four columns at a time.
+//! Both apply their reflectors unblocked, streaming the trailing matrix through the cache with
+//! the previous step's update fused into the next step's matrix–vector product, in SIMD
+//! (AVX-512 or AVX2 where the CPU has it, chosen at run time by `pulp`):
+//! * [`bidiagonalize`], step i: the left reflector H_i zeroes column i below the diagonal, the
+//!   right reflector G_i row i right of the superdiagonal. Pass A applies G_{i−1} and H_i to
+//!   each column while it sits in L1 (each entry read and written once); pass B forms z = A·v
+//!   for G_i (each entry read once), four columns at a time.
+//! * [`tridiagonalize`], step i (lower triangle only): the reflector H_i zeroes column i below
+//!   the subdiagonal, and one pass applies the rank-2 update A ← A − v·wᵀ − w·vᵀ of step i − 1
+//!   to each column and accumulates y = A·v of step i from it (each entry read and written once).
 //!
-//! This keeps the per-step traffic at three memory operations per entry. On matrices that fit
-//! in L2 it is 1.4–1.8x faster than faer's blocked `bidiag_in_place`, which wins beyond
-//! (docs/DECISIONS.md §3; [`crate::spectrum`] switches at 2¹⁶ entries).
+//! On matrices that fit in L2 they beat faer's blocked reductions, which win beyond
+//! (docs/DECISIONS.md §3; [`crate::spectrum`] switches by size).
 
 use faer::MatMut;
 use pulp::{Arch, Simd, WithSimd};
@@ -113,6 +115,96 @@ impl WithSimd for Reduction<'_> {
             }
         }
         (diag, sup)
+    }
+}
+
+/// The diagonal (length n) and subdiagonal (length n − 1) of a symmetric tridiagonal T with the
+/// eigenvalues of the symmetric n × n matrix `a`, of which only the lower triangle is read
+/// (unit row stride); it is overwritten.
+///
+/// Entries must be finite and of moderate scale (as for [`bidiagonalize`]).
+pub fn tridiagonalize(a: MatMut<'_, f64>) -> (Vec<f64>, Vec<f64>) {
+    let n = a.nrows();
+    assert_eq!(a.ncols(), n, "tridiagonalize needs a square matrix");
+    assert!(
+        n == 0 || a.row_stride() == 1,
+        "tridiagonalize needs column-major storage"
+    );
+    Arch::new().dispatch(SymmetricReduction { a })
+}
+
+/// The symmetric reduction as a `pulp` kernel.
+struct SymmetricReduction<'a> {
+    a: MatMut<'a, f64>,
+}
+
+impl WithSimd for SymmetricReduction<'_> {
+    type Output = (Vec<f64>, Vec<f64>);
+
+    #[inline(always)]
+    fn with_simd<S: Simd>(self, simd: S) -> Self::Output {
+        let mut a = self.a;
+        let n = a.nrows();
+        let mut diag = vec![0.0; n];
+        let mut sub = vec![0.0; n.saturating_sub(1)];
+        // The reflector (1, u_1, …) on rows i+1..n, y = τ·A·u, and the pending rank-2 update
+        // A ← A − v·wᵀ − w·vᵀ of the previous step; all indexed by absolute row.
+        let mut u = vec![0.0; n];
+        let mut y = vec![0.0; n];
+        let (mut v, mut w) = (vec![0.0; n], vec![0.0; n]);
+        let mut pending = false;
+        for i in 0..n {
+            let col = column(a.as_mut(), i, i);
+            if pending {
+                rank2(simd, col, v[i], &w[i..], w[i], &v[i..]);
+            }
+            diag[i] = col[0];
+            if i + 1 == n {
+                break;
+            }
+            let (beta, tau) = householder(simd, &mut col[1..]);
+            sub[i] = beta;
+            if tau == 0.0 && !pending {
+                continue;
+            }
+            u[i + 1] = 1.0;
+            u[i + 2..].copy_from_slice(&col[2..]);
+            y[i + 1..].fill(0.0);
+            for j in i + 1..n {
+                let c = column(a.as_mut(), j, j);
+                if tau == 0.0 {
+                    rank2(simd, c, v[j], &w[j..], w[j], &v[j..]);
+                    continue;
+                }
+                // y_j += Σ_{k≥j} A_kj u_k and y_k += A_kj u_j for k > j (lower storage).
+                let uj = u[j];
+                if pending {
+                    c[0] -= v[j] * w[j] + w[j] * v[j];
+                }
+                y[j] += c[0] * uj;
+                let (a_, b_) = if pending { (v[j], w[j]) } else { (0.0, 0.0) };
+                let off = update_dot_axpy(
+                    simd,
+                    &mut c[1..],
+                    (a_, &w[j + 1..], b_, &v[j + 1..]),
+                    &u[j + 1..],
+                    &mut y[j + 1..],
+                    uj,
+                );
+                y[j] += off;
+            }
+            pending = tau != 0.0;
+            if pending {
+                // w = τy − (τ²/2)(yᵀu)·u, so that (I − τuuᵀ)A(I − τuuᵀ) = A − u·wᵀ − w·uᵀ.
+                let yu = dot(simd, &y[i + 1..], &u[i + 1..]);
+                let k = 0.5 * tau * tau * yu;
+                for ((wk, yk), uk) in w[i + 1..].iter_mut().zip(&y[i + 1..]).zip(&u[i + 1..]) {
+                    *wk = tau * yk - k * uk;
+                }
+                v[i + 1..].copy_from_slice(&u[i + 1..]);
+            }
+        }
+        (diag, sub)
     }
 }
 
@@ -243,6 +335,70 @@ fn axpy4<S: Simd>(simd: S, y: &mut [f64], c: [f64; 4], x: [&[f64]; 4]) {
     }
 }
 
+/// c ← c − a·x − b·z over the length of c (a rank-2 update of one column).
+#[inline(always)]
+fn rank2<S: Simd>(simd: S, c: &mut [f64], a: f64, x: &[f64], b: f64, z: &[f64]) {
+    let n = c.len();
+    let (ch, ct) = S::as_mut_simd_f64s(c);
+    let (xh, xt) = S::as_simd_f64s(&x[..n]);
+    let (zh, zt) = S::as_simd_f64s(&z[..n]);
+    let (av, bv) = (simd.splat_f64s(-a), simd.splat_f64s(-b));
+    for ((c, x), z) in ch.iter_mut().zip(xh).zip(zh) {
+        *c = simd.mul_add_e_f64s(bv, *z, simd.mul_add_e_f64s(av, *x, *c));
+    }
+    for ((c, x), z) in ct.iter_mut().zip(xt).zip(zt) {
+        *c -= a * x + b * z;
+    }
+}
+
+/// c ← c − a·x − b·z (a rank-2 update of one column), then returns c·u and does y ← y + s·c,
+/// in one loop over the length of c.
+#[inline(always)]
+fn update_dot_axpy<S: Simd>(
+    simd: S,
+    c: &mut [f64],
+    (a, x, b, z): (f64, &[f64], f64, &[f64]),
+    u: &[f64],
+    y: &mut [f64],
+    s: f64,
+) -> f64 {
+    let n = c.len();
+    let (ch, ct) = S::as_mut_simd_f64s(c);
+    let (xh, xt) = S::as_simd_f64s(&x[..n]);
+    let (zh, zt) = S::as_simd_f64s(&z[..n]);
+    let (uh, ut) = S::as_simd_f64s(&u[..n]);
+    let (yh, yt) = S::as_mut_simd_f64s(&mut y[..n]);
+    let (av, bv, sv) = (simd.splat_f64s(-a), simd.splat_f64s(-b), simd.splat_f64s(s));
+    let (mut acc0, mut acc1) = (simd.splat_f64s(0.0), simd.splat_f64s(0.0));
+    let len = ch.len();
+    let (xh, zh, uh, yh) = (&xh[..len], &zh[..len], &uh[..len], &mut yh[..len]);
+    let mut k = 0;
+    while k + 2 <= len {
+        let c0 = simd.mul_add_e_f64s(bv, zh[k], simd.mul_add_e_f64s(av, xh[k], ch[k]));
+        let c1 = simd.mul_add_e_f64s(bv, zh[k + 1], simd.mul_add_e_f64s(av, xh[k + 1], ch[k + 1]));
+        acc0 = simd.mul_add_e_f64s(c0, uh[k], acc0);
+        acc1 = simd.mul_add_e_f64s(c1, uh[k + 1], acc1);
+        yh[k] = simd.mul_add_e_f64s(sv, c0, yh[k]);
+        yh[k + 1] = simd.mul_add_e_f64s(sv, c1, yh[k + 1]);
+        ch[k] = c0;
+        ch[k + 1] = c1;
+        k += 2;
+    }
+    if k < len {
+        let c0 = simd.mul_add_e_f64s(bv, zh[k], simd.mul_add_e_f64s(av, xh[k], ch[k]));
+        acc0 = simd.mul_add_e_f64s(c0, uh[k], acc0);
+        yh[k] = simd.mul_add_e_f64s(sv, c0, yh[k]);
+        ch[k] = c0;
+    }
+    let mut tail = 0.0;
+    for ((((c, x), z), u), y) in ct.iter_mut().zip(xt).zip(zt).zip(ut).zip(yt.iter_mut()) {
+        *c -= a * x + b * z;
+        tail += *c * u;
+        *y += s * *c;
+    }
+    simd.reduce_sum_f64s(simd.add_f64s(acc0, acc1)) + tail
+}
+
 /// x ← c·x.
 #[inline(always)]
 fn scal<S: Simd>(simd: S, x: &mut [f64], c: f64) {
@@ -304,6 +460,53 @@ mod tests {
                 lcg(&mut st) * (-(j as f64) * 30.0 / n as f64).exp()
             });
             check(&g, 1e-13);
+        }
+    }
+
+    /// Eigenvalues through [`tridiagonalize`] against faer's dense symmetric EVD.
+    fn check_symmetric(g: &Mat<f64>, tol: f64) {
+        let n = g.nrows();
+        let mut w = Mat::from_fn(n, n, |i, j| if i >= j { g[(i, j)] } else { f64::NAN });
+        let (mut d, mut e) = tridiagonalize(w.as_mut());
+        crate::tridiagonal::tridiagonal_eigenvalues(&mut d, &mut e).unwrap();
+        let mut want = g.self_adjoint_eigenvalues(faer::Side::Lower).unwrap();
+        want.sort_by(f64::total_cmp);
+        let scale = want.iter().fold(f64::MIN_POSITIVE, |m, x| m.max(x.abs()));
+        for (x, r) in d.iter().zip(&want) {
+            assert!((x - r).abs() <= tol * scale, "{n}: {x} vs {r}");
+        }
+    }
+
+    #[test]
+    fn tridiagonalization_matches_a_dense_eigensolver() {
+        let mut st = 11u64;
+        for &n in &[1usize, 2, 3, 4, 7, 9, 16, 17, 33, 64, 100, 129] {
+            let a = Mat::from_fn(n + 3, n, |_, _| lcg(&mut st));
+            let g = a.transpose() * &a;
+            check_symmetric(&g, 1e-13);
+            // Indefinite, graded (spread e^30), near-identity, and already tridiagonal or diagonal.
+            let s = Mat::from_fn(n, n, |i, j| ((i * 7 + j * 7 + i * j) as f64).sin());
+            check_symmetric(&(&s + s.transpose()), 1e-13);
+            let f: Vec<f64> = (0..n)
+                .map(|i| (-(i as f64) * 15.0 / n as f64).exp())
+                .collect();
+            check_symmetric(&Mat::from_fn(n, n, |i, j| g[(i, j)] * f[i] * f[j]), 1e-13);
+            check_symmetric(
+                &Mat::from_fn(n, n, |i, j| if i == j { 1.0 } else { 0.01 * s[(i, j)] }),
+                1e-13,
+            );
+            check_symmetric(
+                &Mat::from_fn(
+                    n,
+                    n,
+                    |i, j| if i.abs_diff(j) <= 1 { s[(i, j)] } else { 0.0 },
+                ),
+                1e-13,
+            );
+            check_symmetric(
+                &Mat::from_fn(n, n, |i, j| if i == j { i as f64 } else { 0.0 }),
+                1e-14,
+            );
         }
     }
 
