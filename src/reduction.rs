@@ -15,10 +15,11 @@
 //!   for G_i (each entry read once), four columns at a time.
 //! * [`tridiagonalize`], step i (lower triangle only): the reflector H_i zeroes column i below
 //!   the subdiagonal, and one pass applies the rank-2 update A ← A − v·wᵀ − w·vᵀ of step i − 1
-//!   to each column and accumulates y = A·v of step i from it (each entry read and written once).
+//!   to each column and accumulates y = A·v of step i from it (each entry read and written
+//!   once), four columns at a time while the trailing order exceeds 128.
 //!
-//! On matrices that fit in L2 they beat faer's blocked reductions, which win beyond
-//! (docs/DECISIONS.md §3; [`crate::spectrum`] switches by size).
+//! Up to a size they beat faer's blocked reductions, which win beyond (docs/DECISIONS.md §3;
+//! [`crate::spectrum`] switches by size).
 
 use faer::MatMut;
 use pulp::{Arch, Simd, WithSimd};
@@ -133,6 +134,9 @@ pub fn tridiagonalize(a: MatMut<'_, f64>) -> (Vec<f64>, Vec<f64>) {
     Arch::new().dispatch(SymmetricReduction { a })
 }
 
+/// Trailing order above which [`tridiagonalize`] updates four columns at a time.
+const FOUR_COLUMN_MIN: usize = 128;
+
 /// The symmetric reduction as a `pulp` kernel.
 struct SymmetricReduction<'a> {
     a: MatMut<'a, f64>,
@@ -170,7 +174,41 @@ impl WithSimd for SymmetricReduction<'_> {
             u[i + 1] = 1.0;
             u[i + 2..].copy_from_slice(&col[2..]);
             y[i + 1..].fill(0.0);
-            for j in i + 1..n {
+            let coef = |j: usize| if pending { (v[j], w[j]) } else { (0.0, 0.0) };
+            let mut start = i + 1;
+            // Four columns at a time (the y_k, w_k, v_k, u_k of each row loaded once for four
+            // columns): their 4 × 4 diagonal block in scalars, the rows below it in SIMD.
+            while tau != 0.0 && n - i > FOUR_COLUMN_MIN && start + 4 <= n {
+                for jj in start..start + 4 {
+                    let c = column(a.as_mut(), jj, jj);
+                    let (vj, wj) = coef(jj);
+                    for (r, x) in c.iter_mut().enumerate().take(start + 4 - jj) {
+                        let row = jj + r;
+                        *x -= vj * w[row] + wj * v[row];
+                        y[jj] += *x * u[row];
+                        if r > 0 {
+                            y[row] += u[jj] * *x;
+                        }
+                    }
+                }
+                let below = start + 4;
+                if below < n {
+                    let ab = [0, 1, 2, 3].map(|l| coef(start + l));
+                    let dots = update_dot_axpy4(
+                        simd,
+                        four_columns(a.as_mut(), start, below),
+                        ab,
+                        (&w[below..], &v[below..], &u[below..]),
+                        &mut y[below..],
+                        [0, 1, 2, 3].map(|l| u[start + l]),
+                    );
+                    for (l, d) in dots.iter().enumerate() {
+                        y[start + l] += d;
+                    }
+                }
+                start += 4;
+            }
+            for j in start..n {
                 let c = column(a.as_mut(), j, j);
                 if tau == 0.0 {
                     rank2(simd, c, v[j], &w[j..], w[j], &v[j..]);
@@ -206,6 +244,17 @@ impl WithSimd for SymmetricReduction<'_> {
         }
         (diag, sub)
     }
+}
+
+/// Columns j..j+4 of `a` from row `from` on, as four slices.
+#[inline(always)]
+fn four_columns(a: MatMut<'_, f64>, j: usize, from: usize) -> [&mut [f64]; 4] {
+    let (_, rest) = a.split_at_col_mut(j);
+    let (c0, rest) = rest.split_at_col_mut(1);
+    let (c1, rest) = rest.split_at_col_mut(1);
+    let (c2, rest) = rest.split_at_col_mut(1);
+    let (c3, _) = rest.split_at_col_mut(1);
+    [c0, c1, c2, c3].map(|c| column(c, 0, from))
 }
 
 /// Column j of `a` from row `from` on, as a slice.
@@ -320,7 +369,10 @@ fn axpy4<S: Simd>(simd: S, y: &mut [f64], c: [f64; 4], x: [&[f64]; 4]) {
     let n = y.len();
     let (yh, yt) = S::as_mut_simd_f64s(y);
     let xs = x.map(|x| S::as_simd_f64s(&x[..n]));
-    let cv = c.map(|c| simd.splat_f64s(c));
+    let mut cv = [simd.splat_f64s(0.0); 4];
+    for l in 0..4 {
+        cv[l] = simd.splat_f64s(c[l]);
+    }
     for (k, y) in yh.iter_mut().enumerate() {
         let mut s = *y;
         for l in 0..4 {
@@ -397,6 +449,75 @@ fn update_dot_axpy<S: Simd>(
         *y += s * *c;
     }
     simd.reduce_sum_f64s(simd.add_f64s(acc0, acc1)) + tail
+}
+
+/// For four columns c_l (l = 0…3) at once: c_l ← c_l − a_l·x − b_l·z (the rank-2 update),
+/// returns the dots c_l·u and does y ← y + Σ_l s_l·c_l, over the length of y.
+#[inline(always)]
+fn update_dot_axpy4<S: Simd>(
+    simd: S,
+    cols: [&mut [f64]; 4],
+    ab: [(f64, f64); 4],
+    (x, z, u): (&[f64], &[f64], &[f64]),
+    y: &mut [f64],
+    s: [f64; 4],
+) -> [f64; 4] {
+    let n = y.len();
+    let [c0, c1, c2, c3] = cols;
+    let (c0h, c0t) = S::as_mut_simd_f64s(&mut c0[..n]);
+    let (c1h, c1t) = S::as_mut_simd_f64s(&mut c1[..n]);
+    let (c2h, c2t) = S::as_mut_simd_f64s(&mut c2[..n]);
+    let (c3h, c3t) = S::as_mut_simd_f64s(&mut c3[..n]);
+    let (xh, xt) = S::as_simd_f64s(&x[..n]);
+    let (zh, zt) = S::as_simd_f64s(&z[..n]);
+    let (uh, ut) = S::as_simd_f64s(&u[..n]);
+    let (yh, yt) = S::as_mut_simd_f64s(y);
+    let len = yh.len();
+    let ch = [
+        &mut c0h[..len],
+        &mut c1h[..len],
+        &mut c2h[..len],
+        &mut c3h[..len],
+    ];
+    let (xh, zh, uh) = (&xh[..len], &zh[..len], &uh[..len]);
+    // Splats by index, not by `array::map`: a closure there is not inlined into the SIMD
+    // context, and its intrinsics become out-of-line calls.
+    let mut av = [simd.splat_f64s(0.0); 4];
+    let mut bv = av;
+    let mut sv = av;
+    for l in 0..4 {
+        av[l] = simd.splat_f64s(-ab[l].0);
+        bv[l] = simd.splat_f64s(-ab[l].1);
+        sv[l] = simd.splat_f64s(s[l]);
+    }
+    let mut acc = [simd.splat_f64s(0.0); 4];
+    for k in 0..len {
+        let (xk, zk, uk) = (xh[k], zh[k], uh[k]);
+        let mut c = [xk; 4];
+        for l in 0..4 {
+            c[l] = simd.mul_add_e_f64s(bv[l], zk, simd.mul_add_e_f64s(av[l], xk, ch[l][k]));
+            ch[l][k] = c[l];
+            acc[l] = simd.mul_add_e_f64s(c[l], uk, acc[l]);
+        }
+        // Two partial sums for y_k: a chain of two multiply-adds and an add, not four.
+        let y01 = simd.mul_add_e_f64s(sv[1], c[1], simd.mul_add_e_f64s(sv[0], c[0], yh[k]));
+        let y23 = simd.mul_add_e_f64s(sv[3], c[3], simd.mul_f64s(sv[2], c[2]));
+        yh[k] = simd.add_f64s(y01, y23);
+    }
+    let mut dots = [0.0; 4];
+    for l in 0..4 {
+        dots[l] = simd.reduce_sum_f64s(acc[l]);
+    }
+    let ct = [c0t, c1t, c2t, c3t];
+    for (k, yk) in yt.iter_mut().enumerate() {
+        for l in 0..4 {
+            let c = &mut ct[l][k];
+            *c -= ab[l].0 * xt[k] + ab[l].1 * zt[k];
+            dots[l] += *c * ut[k];
+            *yk += s[l] * *c;
+        }
+    }
+    dots
 }
 
 /// x ← c·x.
@@ -480,7 +601,9 @@ mod tests {
     #[test]
     fn tridiagonalization_matches_a_dense_eigensolver() {
         let mut st = 11u64;
-        for &n in &[1usize, 2, 3, 4, 7, 9, 16, 17, 33, 64, 100, 129] {
+        for &n in &[
+            1usize, 2, 3, 4, 7, 9, 16, 17, 33, 64, 100, 129, 134, 203, 389,
+        ] {
             let a = Mat::from_fn(n + 3, n, |_, _| lcg(&mut st));
             let g = a.transpose() * &a;
             check_symmetric(&g, 1e-13);

@@ -6,7 +6,7 @@
 //! * **Gram**: the theory's own map A ↦ AᵀA (k × k) followed by the symmetric eigenvalues
 //!   λ_i, s_i = √λ_i. It costs k³/3 + m k² flops for the Gram product (lower half only) and about
 //!   4k³/3 for the tridiagonal eigenvalue solve, about half a bidiagonal SVD. (The reductions:
-//!   [`crate::reduction`] for matrices in L2, faer's blocked ones beyond.) Its absolute error
+//!   [`crate::reduction`] up to a size, faer's blocked ones beyond.) Its absolute error
 //!   on s_i is about c·ε·s_1²/(2 s_i): accurate for well-conditioned matrices (near-identity
 //!   Jacobians), not for the small singular values of ill-conditioned ones.
 //! * **SVD**: a Householder bidiagonalization (after a QR for tall matrices), then the
@@ -467,11 +467,11 @@ fn cholesky_solve(l: &Mat<f64>, x: &mut [f64]) {
 }
 
 /// Ascending eigenvalues of the symmetric matrix whose lower half is `g` (consumed): a
-/// Householder tridiagonalization ([`tridiagonalize`] up to [`UNBLOCKED_REDUCTION_MAX`] entries,
+/// Householder tridiagonalization ([`tridiagonalize`] up to [`UNBLOCKED_TRIDIAGONAL_MAX`] entries,
 /// faer's blocked one beyond), then the root-free QL/QR of [`crate::tridiagonal`].
 fn gram_eigenvalues(mut g: Mat<f64>, arg: &str, index: usize) -> Result<Vec<f64>> {
     let k = g.nrows();
-    let (mut diag, mut off) = if k * k <= UNBLOCKED_REDUCTION_MAX {
+    let (mut diag, mut off) = if k * k <= UNBLOCKED_TRIDIAGONAL_MAX {
         tridiagonalize(g.as_mut())
     } else {
         // One row of Householder coefficients: the reflectors are never applied, so faer's
@@ -504,16 +504,20 @@ fn gram_eigenvalues(mut g: Mat<f64>, arg: &str, index: usize) -> Result<Vec<f64>
 /// triangular factor of its QR decomposition (faer's own threshold for its SVD).
 const QR_FIRST_RATIO: f64 = 11.0 / 6.0;
 
-/// Largest matrix (in entries, 512 KiB of `f64`) reduced by the unblocked [`bidiagonalize`] and
-/// [`tridiagonalize`]: they stream the trailing matrix through the cache once or twice per
-/// step, which beats faer's blocked reductions while the matrix stays in L2 and loses beyond
-/// (docs/DECISIONS.md §3: bidiagonal 1.8x at 64 × 64, 1.5x at 256², 0.9x at 700 × 384;
-/// tridiagonal 1.8x at 64², 1.3x at 256², 0.9x at 384²).
-const UNBLOCKED_REDUCTION_MAX: usize = 1 << 16;
+/// Largest matrix (in entries, 512 KiB of `f64`) reduced by the unblocked [`bidiagonalize`]: it
+/// streams the trailing matrix through the cache twice per step, which beats faer's blocked
+/// reduction while the matrix stays in L2 and loses beyond (docs/DECISIONS.md §3: 1.8x at
+/// 64 × 64, 1.5x at 256², 0.9x at 700 × 384).
+const UNBLOCKED_BIDIAGONAL_MAX: usize = 1 << 16;
+
+/// Largest Gram matrix (in entries, k = 1024) tridiagonalized by [`tridiagonalize`], which
+/// measured 1.0–2.0x faer's blocked reduction up to there (docs/DECISIONS.md §3: 1.7x at 64²,
+/// 1.3x at 256² and 384², 1.03x at 1024²); faer's beyond.
+const UNBLOCKED_TRIDIAGONAL_MAX: usize = 1 << 20;
 
 /// Descending singular values of the tall workspace `w` (overwritten): a Householder QR first
 /// when w is much taller than wide, a Householder bidiagonalization ([`bidiagonalize`] for
-/// matrices up to [`UNBLOCKED_REDUCTION_MAX`] entries, faer's blocked one beyond), then the bidiagonal
+/// matrices up to [`UNBLOCKED_BIDIAGONAL_MAX`] entries, faer's blocked one beyond), then the bidiagonal
 /// singular values of [`crate::tridiagonal`] (dqds). Accurate to O(k·ε·s_1) for every value.
 fn svd_values(mut w: MatMut<'_, f64>, arg: &str, index: usize) -> Result<Vec<f64>> {
     let (m, n) = w.shape();
@@ -540,7 +544,7 @@ fn svd_values(mut w: MatMut<'_, f64>, arg: &str, index: usize) -> Result<Vec<f64
     } else {
         w
     };
-    let (diag, sup) = if w.nrows() * n <= UNBLOCKED_REDUCTION_MAX {
+    let (diag, sup) = if w.nrows() * n <= UNBLOCKED_BIDIAGONAL_MAX {
         bidiagonalize(w.as_mut())
     } else {
         let mut left = Mat::<f64>::zeros(1, n);
