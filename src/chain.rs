@@ -43,6 +43,7 @@ use faer::dyn_stack::{MemBuffer, MemStack};
 use faer::linalg::matmul::triangular::BlockStructure;
 use faer::linalg::{householder, qr};
 use faer::{Accum, Conj, Mat, MatRef, Par};
+use std::sync::Arc;
 
 /// Name of the factors argument in errors.
 pub const ARG: &str = "factors";
@@ -186,19 +187,21 @@ fn to_f64<T: Element>(a: MatRef<'_, T>, index: usize) -> Result<Mat<f64>> {
 /// Mode S state: P̃ and its log scale.
 #[derive(Debug, Clone)]
 struct ModeS {
-    ptilde: Mat<f64>,
+    /// Shared with the step's parallel work (read-only there), so that handing it over copies
+    /// nothing.
+    ptilde: Arc<Mat<f64>>,
     log_scale: NeumaierSum,
 }
 
 impl ModeS {
     /// P̃ ← J·P̃/f with f = ‖J·P̃‖_F; returns the new P̃ and log f (shapes already checked).
-    fn step(&mut self, j: MatRef<'_, f64>, index: usize) -> Result<(Mat<f64>, f64)> {
+    fn step(&mut self, j: MatRef<'_, f64>, index: usize) -> Result<(Arc<Mat<f64>>, f64)> {
         let mut m = Mat::<f64>::zeros(j.nrows(), self.ptilde.ncols());
         faer::linalg::matmul::matmul(
             m.as_mut(),
             Accum::Replace,
             j,
-            self.ptilde.as_ref(),
+            (*self.ptilde).as_ref(),
             1.0,
             Par::Seq,
         );
@@ -212,8 +215,8 @@ impl ModeS {
         m *= faer::Scale(1.0 / f);
         let log_f = f.ln();
         self.log_scale.add(log_f);
-        self.ptilde = m.clone();
-        Ok((m, log_f))
+        self.ptilde = Arc::new(m);
+        Ok((Arc::clone(&self.ptilde), log_f))
     }
 }
 
@@ -531,7 +534,7 @@ fn graded_jacobi(cols: Vec<Vec<f64>>, mut g: Vec<f64>) -> Option<Vec<f64>> {
 struct SerialStep {
     index: usize,
     factor: Mat<f64>,
-    prefix: Mat<f64>,
+    prefix: Arc<Mat<f64>>,
     log_f: f64,
     log_scale: f64,
     /// The graded factorisation of P_l, kept only for accurate Ky Fan slacks.
@@ -800,7 +803,9 @@ fn serial_step(
         let mut log_scale = NeumaierSum::new();
         log_scale.add(0.5 * (cols as f64).ln());
         ModeS {
-            ptilde: Mat::<f64>::identity(cols, cols) * faer::Scale(1.0 / (cols as f64).sqrt()),
+            ptilde: Arc::new(
+                Mat::<f64>::identity(cols, cols) * faer::Scale(1.0 / (cols as f64).sqrt()),
+            ),
             log_scale,
         }
     });
@@ -888,7 +893,7 @@ where
             });
         }
         let psv = spectrum::singular_values_f64(
-            st.prefix.as_ref(),
+            (*st.prefix).as_ref(),
             st.prefix_method,
             "product",
             st.index,

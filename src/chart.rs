@@ -343,9 +343,10 @@ fn metric_objective(terms: &[(f64, f64)], k: usize, alpha: f64) -> f64 {
     max + s.ln() - 0.5 * orbit::log_h(k, 2.0 * alpha)
 }
 
-/// [`metric_objective`], g(α) = log Σ_{i: p_i>0} √p_i·i^{−α} − ½ log Σ_{i≤k} i^{−2α}, at every point of [`metric_grid`], in its order, by running powers: along each evenly spaced
-/// part of the grid x_i = i^{−α} is multiplied by i^{−Δα}, so the 641 points cost two products a
-/// rank and no exponential (one grid scan drops from ~1,300·k exponentials to 2k). The sums need
+/// [`metric_objective`], g(α) = log Σ_{i: p_i>0} √p_i·i^{−α} − ½ log Σ_{i≤k} i^{−2α}, at every
+/// point of [`metric_grid`], in its order, by running powers: along each evenly spaced part of
+/// the grid x_i = i^{−α} is multiplied by i^{−Δα}, so the 641 points cost two products a rank and
+/// no exponential (one grid scan drops from ~1,300·k exponentials to 2k). The sums need
 /// no shift: the i = 1 terms √p_1 ≥ 1/√k and 1 bound them from below, and terms that underflow are
 /// negligible beside them. Each value carries a relative error of a few hundred ε (the running
 /// products); it only selects the Brent bracket, which is then refined on the exact objective.

@@ -11,7 +11,7 @@
 //! | power-law charts α_LS, α_top, α_H and their residuals ε, δ_H (§3.3–§3.5) | [`chart`] |
 //! | effective rank as an energy quantile, rank windows, stable rank (§8) | [`rank`] |
 //! | Hellinger and Bures–Wasserstein distances between spectra (§1, §4.3) | [`distance`] |
-//! | Householder reduction to bidiagonal and tridiagonal form (unblocked, SIMD, for matrices in L2) | [`reduction`] |
+//! | Householder reduction to bidiagonal and tridiagonal form (unblocked, SIMD, up to a size) | [`reduction`] |
 //! | eigenvalues of symmetric tridiagonal and singular values of bidiagonal matrices (root-free QL/QR, Golub–Kahan form) | [`tridiagonal`] |
 //! | compensated (Neumaier) summation for energies, harmonic numbers and log scales (§8, §9) | [`sum`] |
 //! | operator chains: Mode S running product, slack σ, Ky Fan slack, interface amplitude ρ, Mode F graded QR (§5, §9) | [`chain`] |

@@ -216,15 +216,13 @@ impl WithSimd for SymmetricReduction<'_> {
                 }
                 // y_j += Σ_{k≥j} A_kj u_k and y_k += A_kj u_j for k > j (lower storage).
                 let uj = u[j];
-                if pending {
-                    c[0] -= v[j] * w[j] + w[j] * v[j];
-                }
+                let (vj, wj) = coef(j);
+                c[0] -= vj * w[j] + wj * v[j];
                 y[j] += c[0] * uj;
-                let (a_, b_) = if pending { (v[j], w[j]) } else { (0.0, 0.0) };
                 let off = update_dot_axpy(
                     simd,
                     &mut c[1..],
-                    (a_, &w[j + 1..], b_, &v[j + 1..]),
+                    (vj, &w[j + 1..], wj, &v[j + 1..]),
                     &u[j + 1..],
                     &mut y[j + 1..],
                     uj,
