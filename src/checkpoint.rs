@@ -15,8 +15,9 @@
 //! `prod(shape) × itemsize`, that offsets lie inside the data section and do not overlap, and
 //! then runs the `safetensors` crate's own validation (contiguous offsets covering the data
 //! section exactly). Every failure is an [`Error::Checkpoint`] naming the file and the tensor.
-//! Values are checked when a tensor is read ([`decode_block`]): a NaN or ±Inf is an error naming
-//! the tensor, row and column.
+//! Values are checked by their consumer, in the pass it makes over them anyway (the scan's
+//! spectrum, [`crate::spectrum`]): a NaN or ±Inf is an error naming the tensor, row and column
+//! ([`non_finite`]).
 //!
 //! # Memory
 //! Files are memory-mapped, so opening a checkpoint reads only its headers. A tensor's pages are
@@ -611,28 +612,22 @@ fn borrow_or_decode<T: Copy, const N: usize>(
     }
 }
 
-/// The offset (in `data`, rows `row_stride` apart) of the first entry of the `rows × cols`
-/// block that fails `finite`, row by row.
-fn first_non_finite<T: Copy>(
-    data: &[T],
-    row_stride: usize,
-    rows: usize,
-    cols: usize,
-    finite: impl Fn(T) -> bool,
-) -> Option<usize> {
-    (0..rows).find_map(|r| {
-        data[r * row_stride..r * row_stride + cols]
-            .iter()
-            .position(|&x| !finite(x))
-            .map(|c| r * row_stride + c)
-    })
+/// The error naming the NaN or Inf at (`row`, `col`) of the tensor `t` seen as a row-major
+/// matrix.
+pub fn non_finite(t: &TensorView<'_>, row: usize, col: usize) -> Error {
+    err(
+        t.file,
+        t.name,
+        format!("non-finite value (NaN or Inf) at row {row}, column {col}"),
+    )
 }
 
 /// Decodes the block `rows × cols` of the tensor `t` seen as a row-major matrix with
-/// `t_cols` columns, checking every value is finite.
+/// `t_cols` columns: rows `rows.start..rows.end`, columns `cols.start..cols.end`.
 ///
-/// Rows `rows.start..rows.end`, columns `cols.start..cols.end`. Errors name the tensor and the
-/// (row, column) of the first NaN or Inf (in the `rows × t_cols` matrix view).
+/// The values are not checked: `F32`/`F64` blocks are borrowed in place, and a consumer checks
+/// them in its own pass (a NaN stays NaN and an infinity infinite when half precision is
+/// widened). Errors name the tensor when the block does not fit it.
 pub fn decode_block<'a>(
     t: &TensorView<'a>,
     t_cols: usize,
@@ -661,20 +656,9 @@ pub fn decode_block<'a>(
     let first = rows.start * t_cols + cols.start;
     let last = (rows.end - 1) * t_cols + cols.end;
     let bytes = &t.bytes[first * size..last * size];
-    let non_finite = |k: usize| {
-        let row = rows.start + k / t_cols;
-        let col = cols.start + k % t_cols;
-        err(
-            t.file,
-            t.name,
-            format!("non-finite value (NaN or Inf) at row {row}, column {col}"),
-        )
-    };
-    let check = |k: Option<usize>| k.map_or(Ok(()), |k| Err(non_finite(k)));
     match t.dtype {
         FloatType::F32 => {
             let data = borrow_or_decode(bytes, f32::from_le_bytes);
-            check(first_non_finite(&data, t_cols, nr, nc, f32::is_finite))?;
             Ok(Block::F32 {
                 data,
                 row_stride: t_cols,
@@ -684,7 +668,6 @@ pub fn decode_block<'a>(
         }
         FloatType::F64 => {
             let data = borrow_or_decode(bytes, f64::from_le_bytes);
-            check(first_non_finite(&data, t_cols, nr, nc, f64::is_finite))?;
             Ok(Block::F64 {
                 data,
                 row_stride: t_cols,
@@ -701,13 +684,10 @@ pub fn decode_block<'a>(
             let mut data = Vec::with_capacity(nr * nc);
             for r in 0..nr {
                 let row = &bytes[r * t_cols * 2..(r * t_cols + nc) * 2];
-                for (c, b) in row.chunks_exact(2).enumerate() {
-                    let x = widen(u16::from_le_bytes([b[0], b[1]]));
-                    if !x.is_finite() {
-                        return Err(non_finite(r * t_cols + c));
-                    }
-                    data.push(x);
-                }
+                data.extend(
+                    row.chunks_exact(2)
+                        .map(|b| widen(u16::from_le_bytes([b[0], b[1]]))),
+                );
             }
             Ok(Block::F32 {
                 data: Cow::Owned(data),
@@ -955,36 +935,6 @@ pub(crate) mod tests {
             assert_eq!(t, tensor, "{name}: {r}");
             assert!(r.contains(needle), "{name}: {r}");
         }
-    }
-
-    #[test]
-    fn non_finite_values_are_reported_with_position() {
-        let dir = tmp("nan");
-        let p = dir.join("m.safetensors");
-        let mut w = vec![0.5f32; 6];
-        w[4] = f32::NAN;
-        let bf: Vec<u8> = [0x3f80u16, 0x7f80, 0x3f80, 0x3f80]
-            .iter()
-            .flat_map(|x| x.to_le_bytes())
-            .collect();
-        write_file(
-            &p,
-            &[
-                ("w", "F32", vec![2, 3], f32_bytes(&w)),
-                ("h", "BF16", vec![2, 2], bf),
-            ],
-        );
-        let ck = Checkpoint::open(&p).unwrap();
-        let v = ck.view(&ck.tensors()[0]).unwrap();
-        let (t, r) = reason(decode_block(&v, 3, 0..2, 0..3).unwrap_err());
-        assert_eq!(t, "w");
-        assert!(r.contains("row 1, column 1"), "{r}");
-        // a block that excludes the NaN is fine
-        assert!(decode_block(&v, 3, 0..2, 2..3).is_ok());
-        let v = ck.view(&ck.tensors()[1]).unwrap();
-        let (t, r) = reason(decode_block(&v, 2, 0..2, 0..2).unwrap_err());
-        assert_eq!(t, "h");
-        assert!(r.contains("row 0, column 1"), "{r}");
     }
 
     #[test]

@@ -36,14 +36,15 @@
 //! # The scan ([`scan`])
 //! Layers run in parallel on the current rayon pool, one layer per worker at a time: each worker
 //! decodes its tensor block (in place when it can), computes the singular values in `f64` and
-//! every metric, and releases the tensor's pages. Peak memory is about one tensor block plus its
-//! `f64` workspace per worker, never the checkpoint. A layer that fails (NaN payload, zero matrix,
+//! every metric, and releases the tensor's pages. Peak memory is about one tensor block per
+//! worker (plus a 2 MiB row panel and the k × k Gram matrix, or an `f64` copy of the block when
+//! it takes the SVD route), never the checkpoint. A layer that fails (NaN payload, zero matrix,
 //! no convergence) gives a report with its `error` set while the rest of the scan goes on; only
 //! cancellation stops the scan.
 
 use crate::chart::{fit, Chart, Fit, Window};
-use crate::checkpoint::{decode_block, Block, Checkpoint, TensorView};
-use crate::error::Result;
+use crate::checkpoint::{decode_block, non_finite, Block, Checkpoint, TensorView};
+use crate::error::{Error, Result};
 use crate::esd::{esd_metrics, EsdMetrics};
 use crate::parallel::{try_map, Cancel};
 use crate::spectrum::{numerical_rank, singular_values_f64, top_radial, Method};
@@ -518,6 +519,12 @@ fn scan_layer<S: TensorSource + ?Sized>(
         .ok_or_else(|| format!("{}: tensor cannot be read as floating point", p.name))?;
     let sv = decode_block(&view, p.tensor_cols, p.rows.clone(), p.cols.clone())
         .and_then(|block| block_singular_values(&block, &p.name, index))
+        .map_err(|e| match e {
+            Error::NonFinite { row, col, .. } => {
+                non_finite(&view, p.rows.start + row, p.cols.start + col)
+            }
+            e => e,
+        })
         .map_err(|e| e.to_string());
     source.release(p.tensor);
     let sv = sv?;
@@ -704,6 +711,60 @@ mod tests {
         assert_eq!(a.sv.len(), 6);
         assert!(a.sv.iter().all(|s| s.is_finite() && *s >= 0.0));
         assert!((a.esd.log_norm - b.esd.log_norm).abs() < 1e-12);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn non_finite_values_are_reported_at_their_place_in_the_tensor() {
+        let dir = std::env::temp_dir().join(format!("gsalign-scan-nan-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("m.safetensors");
+        let mut qkv = vec![0.5f32; 12];
+        qkv[9] = f32::NAN; // row 4, column 1: the third (value) block of the fused 6 x 2
+        let mut wide = vec![0.25f32; 6];
+        wide[4] = f32::NEG_INFINITY; // row 1, column 1 of a 2 x 3
+        let half: Vec<u8> = [0x3f80u16, 0x7f80, 0x3f80, 0x3f80]
+            .iter()
+            .flat_map(|x| x.to_le_bytes())
+            .collect();
+        crate::checkpoint::tests::write_file(
+            &path,
+            &[
+                (
+                    "blocks.0.attn.qkv.weight",
+                    "F32",
+                    vec![6, 2],
+                    bytes_f32(&qkv),
+                ),
+                ("blocks.1.fc1.weight", "F32", vec![2, 3], bytes_f32(&wide)),
+                ("blocks.2.fc1.weight", "BF16", vec![2, 2], half),
+            ],
+        );
+        let (reports, _) = scan_checkpoint(&path, &|_| true, &[Chart::Ls], &Cancel::new()).unwrap();
+        let errors: Vec<(&str, Option<&String>)> = reports
+            .iter()
+            .map(|r| (r.plan.name.as_str(), r.result.as_ref().err()))
+            .collect();
+        assert_eq!(errors.len(), 5, "{errors:?}");
+        for (name, error) in errors {
+            let expected = match name {
+                "blocks.0.attn.qkv.weight[v]" => {
+                    "tensor \"blocks.0.attn.qkv.weight\": non-finite value (NaN or Inf) at row 4, column 1"
+                }
+                "blocks.1.fc1.weight" => {
+                    "tensor \"blocks.1.fc1.weight\": non-finite value (NaN or Inf) at row 1, column 1"
+                }
+                "blocks.2.fc1.weight" => {
+                    "tensor \"blocks.2.fc1.weight\": non-finite value (NaN or Inf) at row 0, column 1"
+                }
+                _ => {
+                    assert!(error.is_none(), "{name}: {error:?}");
+                    continue;
+                }
+            };
+            let error = error.expect("an error row");
+            assert!(error.contains(expected), "{name}: {error}");
+        }
         let _ = std::fs::remove_dir_all(&dir);
     }
 

@@ -18,10 +18,11 @@
 //! accuracy contract, falling back to the SVD otherwise. The contract: every singular value
 //! within 1e-12·s_1 of LAPACK's for `f64` input and within 1e-6·s_1 for `f32` input.
 //!
-//! All arithmetic is done in `f64`, whatever the input type: each matrix is copied (with its
-//! strides, any layout) into an `f64` column-major workspace, which also checks that its
-//! entries are finite. `f32` results are rounded from `f64` results. This is how the `f32`
-//! contract is met: faer's own `f32` SVD is only accurate to ~1e-5·s_1.
+//! All arithmetic is done in `f64`, whatever the input type: one pass over the input (any
+//! strides, any layout) checks that its entries are finite and finds an exact power-of-two
+//! scale; the Gram route then copies it to `f64` one panel of rows at a time, the SVD route
+//! whole, into a column-major workspace. `f32` results are rounded from `f64` results. This is
+//! how the `f32` contract is met: faer's own `f32` SVD is only accurate to ~1e-5·s_1.
 //!
 //! Per-matrix quantities from a spectrum (SPEC §2), with Â = √k·A/‖A‖_F:
 //!
@@ -147,24 +148,6 @@ pub(crate) fn binary_exponent(x: f64) -> i32 {
     }
 }
 
-/// The `f64` column-major copy of one matrix that both routes work on (see [`workspace`]).
-struct Workspace {
-    data: Vec<f64>,
-    rows: usize,
-    cols: usize,
-    /// The singular values of the input are those of the workspace times 2^exponent.
-    exponent: i32,
-}
-
-impl Workspace {
-    fn as_ref(&self) -> MatRef<'_, f64> {
-        MatRef::from_column_major_slice(&self.data, self.rows, self.cols)
-    }
-    fn as_mut(&mut self) -> MatMut<'_, f64> {
-        MatMut::from_column_major_slice_mut(&mut self.data, self.rows, self.cols)
-    }
-}
-
 /// Side of the square tiles in which [`workspace`] copies a matrix, so that a row-major input is
 /// read and the column-major workspace written a cache line at a time.
 const COPY_TILE: usize = 32;
@@ -225,14 +208,30 @@ fn max_abs<T: Element>(a: MatRef<'_, T>) -> (f64, bool) {
     (amax, check.iter().all(|c| *c == 0.0))
 }
 
-/// Copies `a` into an `f64` column-major workspace of shape (max(m,n), min(m,n)), transposing
-/// wide matrices, checks every entry is finite, and scales it by an exact power of two 2^{−e} so
-/// that its largest entry lies in [1, 2). The scaling is exact and keeps the Gram product and
-/// the SVD's iterations away from overflow and underflow (entries near 1e±300, subnormals).
-///
-/// Two passes: the finiteness check and the largest magnitude in the input's memory order,
-/// then a tiled scaled copy (the input may have any strides, e.g. a row-major tensor).
-fn workspace<T: Element>(a: MatRef<'_, T>, arg: &str, index: usize) -> Result<Workspace> {
+/// A matrix checked for the routes: oriented tall (rows ≥ cols, wide matrices transposed), every
+/// entry finite, with the exact power of two 2^{−exponent} that brings its largest entry into
+/// [1, 2). Both routes work on the scaled matrix: the scaling is exact and keeps the Gram product
+/// and the SVD's iterations away from overflow and underflow (entries near 1e±300, subnormals).
+struct Scaled<'a, T> {
+    a: MatRef<'a, T>,
+    /// The singular values of the input are those of the scaled matrix times 2^exponent.
+    exponent: i32,
+    /// 2^{−exponent} as two exact factors (one of them is 1 unless the largest entry is
+    /// subnormal or near overflow).
+    factors: (f64, f64),
+}
+
+impl<T: Element> Scaled<'_, T> {
+    /// Entry (i, j) of the scaled matrix, in `f64`.
+    #[inline(always)]
+    fn get(&self, x: T) -> f64 {
+        x.to_f64() * self.factors.0 * self.factors.1
+    }
+}
+
+/// Checks `a` (non-empty, finite: errors name `arg`, `index` and the first bad entry in
+/// column-major order) and finds its scale, in one pass in the input's memory order.
+fn scaled<'a, T: Element>(a: MatRef<'a, T>, arg: &str, index: usize) -> Result<Scaled<'a, T>> {
     let (m, n) = a.shape();
     if m == 0 || n == 0 {
         return Err(Error::Empty {
@@ -243,7 +242,6 @@ fn workspace<T: Element>(a: MatRef<'_, T>, arg: &str, index: usize) -> Result<Wo
         });
     }
     let a = if m < n { a.transpose() } else { a };
-    let (rows, cols) = a.shape();
     let (amax, finite) = max_abs(a);
     if !finite {
         let (i, j) = first_non_finite(a).expect("a non-finite entry exists");
@@ -260,56 +258,90 @@ fn workspace<T: Element>(a: MatRef<'_, T>, arg: &str, index: usize) -> Result<Wo
     } else {
         binary_exponent(amax)
     };
-    // 2^{−e} as two exact factors (one of them is 1 unless amax is subnormal or near overflow).
     let half = -exponent / 2;
-    let (s1, s2) = (2f64.powi(half), 2f64.powi(-exponent - half));
-    // Zero-initialised by the allocator (fresh pages for a large matrix), then overwritten.
-    let mut data = vec![0.0f64; rows * cols];
-    if a.row_stride() == 1 {
-        for (j, column) in data.chunks_exact_mut(rows).enumerate() {
-            let src = a.col(j).try_as_col_major().expect("unit row stride");
-            for (w, x) in column.iter_mut().zip(src.as_slice()) {
-                *w = x.to_f64() * s1 * s2;
+    Ok(Scaled {
+        a,
+        exponent,
+        factors: (2f64.powi(half), 2f64.powi(-exponent - half)),
+    })
+}
+
+/// The scaled matrix as an `f64` column-major workspace, for the SVD route (which overwrites it).
+/// A tiled copy, so that a row-major input is read and the workspace written a cache line at a
+/// time.
+fn workspace<T: Element>(s: &Scaled<'_, T>) -> Mat<f64> {
+    let (rows, cols) = s.a.shape();
+    let mut w = Mat::<f64>::zeros(rows, cols);
+    if s.a.row_stride() == 1 {
+        for j in 0..cols {
+            let src = s.a.col(j).try_as_col_major().expect("unit row stride");
+            let dst = w.col_mut(j).try_as_col_major_mut().expect("column-major");
+            for (d, &x) in dst.as_slice_mut().iter_mut().zip(src.as_slice()) {
+                *d = s.get(x);
             }
         }
     } else {
         for j0 in (0..cols).step_by(COPY_TILE) {
             for i0 in (0..rows).step_by(COPY_TILE) {
                 for j in j0..(j0 + COPY_TILE).min(cols) {
-                    let column = &mut data[j * rows..(j + 1) * rows];
-                    let src = a.col(j);
                     for i in i0..(i0 + COPY_TILE).min(rows) {
-                        column[i] = src[i].to_f64() * s1 * s2;
+                        w[(i, j)] = s.get(s.a[(i, j)]);
                     }
                 }
             }
         }
     }
-    Ok(Workspace {
-        data,
-        rows,
-        cols,
-        exponent,
-    })
+    w
 }
 
-/// The lower half of the Gram matrix WᵀW (k × k, k = ncols of `w`).
-fn gram(w: MatRef<'_, f64>) -> Mat<f64> {
-    let k = w.ncols();
+/// Entries (2 MiB of `f64`) of one row panel of [`gram`].
+const GRAM_PANEL_ENTRIES: usize = 1 << 18;
+
+/// The lower half of the Gram matrix WᵀW (k × k, k = cols) of the scaled matrix W, summed over
+/// panels of rows: each panel is copied to `f64` in the input's own memory order (row-major
+/// panels of a row-major tensor, column-major ones otherwise), then added as a rank-update.
+/// A tall input is never copied whole: against a column-major copy of a 30522 × 384 row-major
+/// `f32` embedding then one product, 1.7x faster (docs/DECISIONS.md §1).
+fn gram<T: Element>(s: &Scaled<'_, T>) -> Mat<f64> {
+    let (rows, k) = s.a.shape();
+    let panels = rows.div_ceil((GRAM_PANEL_ENTRIES / k).max(1));
+    let height = rows.div_ceil(panels);
+    let row_major = s.a.col_stride() == 1 && s.a.row_stride() != 1;
+    let mut buffer = vec![0.0f64; height * k];
     let mut g = Mat::<f64>::zeros(k, k);
-    faer::linalg::matmul::triangular::matmul_with_conj(
-        g.as_mut(),
-        BlockStructure::TriangularLower,
-        Accum::Replace,
-        w.transpose(),
-        BlockStructure::Rectangular,
-        Conj::No,
-        w,
-        BlockStructure::Rectangular,
-        Conj::No,
-        1.0,
-        Par::Seq,
-    );
+    for (p, r0) in (0..rows).step_by(height).enumerate() {
+        let h = height.min(rows - r0);
+        let block = s.a.subrows(r0, h);
+        let panel = if row_major {
+            for (i, dst) in buffer.chunks_exact_mut(k).take(h).enumerate() {
+                let src = block.row(i).try_as_row_major().expect("unit column stride");
+                for (d, &x) in dst.iter_mut().zip(src.as_slice()) {
+                    *d = s.get(x);
+                }
+            }
+            MatRef::from_row_major_slice(&buffer[..h * k], h, k)
+        } else {
+            for (j, dst) in buffer.chunks_exact_mut(h).take(k).enumerate() {
+                for (d, &x) in dst.iter_mut().zip(block.col(j).iter()) {
+                    *d = s.get(x);
+                }
+            }
+            MatRef::from_column_major_slice(&buffer[..h * k], h, k)
+        };
+        faer::linalg::matmul::triangular::matmul_with_conj(
+            g.as_mut(),
+            BlockStructure::TriangularLower,
+            if p == 0 { Accum::Replace } else { Accum::Add },
+            panel.transpose(),
+            BlockStructure::Rectangular,
+            Conj::No,
+            panel,
+            BlockStructure::Rectangular,
+            Conj::No,
+            1.0,
+            Par::Seq,
+        );
+    }
     g
 }
 
@@ -582,25 +614,26 @@ pub(crate) fn singular_values_f64<T: Element>(
     arg: &str,
     index: usize,
 ) -> Result<Vec<f64>> {
-    let mut w = workspace(a, arg, index)?;
+    let s = scaled(a, arg, index)?;
+    let svd = || svd_values(workspace(&s).as_mut(), arg, index);
     let mut sv = match method {
-        Method::Svd => svd_values(w.as_mut(), arg, index)?,
+        Method::Svd => svd()?,
         Method::Gram | Method::Auto => {
-            let rows = w.rows;
-            let g = gram(w.as_ref());
+            let rows = s.a.nrows();
+            let g = gram(&s);
             if method == Method::Auto && !gram_may_be_accurate(g.as_ref(), rows, T::CONTRACT) {
-                svd_values(w.as_mut(), arg, index)?
+                svd()?
             } else {
                 let lambda = gram_eigenvalues(g, arg, index)?;
                 if method == Method::Gram || gram_is_accurate(&lambda, rows, T::CONTRACT) {
                     lambda.iter().rev().map(|&l| l.max(0.0).sqrt()).collect()
                 } else {
-                    svd_values(w.as_mut(), arg, index)?
+                    svd()?
                 }
             }
         }
     };
-    let e = w.exponent;
+    let e = s.exponent;
     if e != 0 {
         sv.iter_mut().for_each(|s| *s = ldexp(*s, e));
     }
@@ -621,7 +654,7 @@ pub fn singular_values<T: Element>(a: MatRef<'_, T>, method: Method) -> Result<V
 /// Singular values of every matrix of a batch, in parallel across matrices on the current rayon
 /// pool (each decomposition sequential), in input order.
 ///
-/// Memory: the inputs, the outputs and one `f64` workspace per running thread. Errors name the
+/// Memory: the inputs, the outputs and one `f64` row panel or workspace per running thread. Errors name the
 /// index of the first failing matrix; a set `cancel` flag stops the batch with
 /// [`Error::Cancelled`].
 pub fn singular_values_batch<T: Element>(
@@ -826,6 +859,49 @@ mod tests {
     }
 
     #[test]
+    fn gram_in_panels_matches_one_product_in_every_layout() {
+        // 10,000 × 64: three panels. Column-major, row-major (a transposed view), wide (transposed
+        // to tall), reversed rows (negative stride), and f32.
+        let a = noise(11, 10_000, 64);
+        let at = a.transpose().to_owned();
+        let reference = |w: MatRef<'_, f64>| {
+            let mut g = Mat::<f64>::zeros(w.ncols(), w.ncols());
+            faer::linalg::matmul::matmul(
+                g.as_mut(),
+                Accum::Replace,
+                w.transpose(),
+                w,
+                1.0,
+                Par::Seq,
+            );
+            g
+        };
+        let check = |g: Mat<f64>, r: Mat<f64>, exponent: i32, tol: f64| {
+            let scale = 2f64.powi(2 * exponent);
+            for j in 0..r.ncols() {
+                for i in j..r.nrows() {
+                    assert!(
+                        (g[(i, j)] * scale - r[(i, j)]).abs() <= tol * r[(j, j)],
+                        "{i} {j}"
+                    );
+                }
+            }
+        };
+        let full = reference(a.as_ref());
+        for view in [a.as_ref(), at.as_ref().transpose(), at.as_ref()] {
+            let s = scaled(view, "a", 0).unwrap();
+            check(gram(&s), full.clone(), s.exponent, 1e-14);
+        }
+        let reversed = a.as_ref().reverse_rows();
+        let s = scaled(reversed, "a", 0).unwrap();
+        check(gram(&s), full.clone(), s.exponent, 1e-14);
+        let a32 = Mat::<f32>::from_fn(10_000, 64, |i, j| a[(i, j)] as f32);
+        let s = scaled(a32.as_ref(), "a", 0).unwrap();
+        let widened = Mat::<f64>::from_fn(10_000, 64, |i, j| a32[(i, j)] as f64);
+        check(gram(&s), reference(widened.as_ref()), s.exponent, 1e-14);
+    }
+
+    #[test]
     fn graded_matrix_falls_back_to_the_svd() {
         // s_i = 10^{-i}: the Gram route loses everything below √ε·s_1; auto must not take it.
         let s: Vec<f64> = (0..12).map(|i| 10f64.powi(-i)).collect();
@@ -834,7 +910,7 @@ mod tests {
         for (x, y) in auto.iter().zip(&s) {
             assert!((x - y).abs() <= 1e-15 * s[0], "{x} vs {y}");
         }
-        let lambda = gram_eigenvalues(gram(a.as_ref()), "a", 0).unwrap();
+        let lambda = gram_eigenvalues(gram(&scaled(a.as_ref(), "a", 0).unwrap()), "a", 0).unwrap();
         assert!(!gram_is_accurate(&lambda, 12, f64::CONTRACT));
     }
 
@@ -970,7 +1046,7 @@ mod tests {
                     a[(i, j)] *= scale;
                 }
             }
-            let g = gram(a.as_ref());
+            let g = gram(&scaled(a.as_ref(), "a", 0).unwrap());
             let lambda = gram_eigenvalues(g.clone(), "a", 0).unwrap();
             for tol in [f64::CONTRACT, f32::CONTRACT] {
                 if gram_is_accurate(&lambda, n + extra, tol) {
@@ -989,7 +1065,7 @@ mod tests {
                     a[(i, j)] = t * a[(i, j)] + if i == j { 1.0 } else { 0.0 };
                 }
             }
-            let g = gram(a.as_ref());
+            let g = gram(&scaled(a.as_ref(), "a", 0).unwrap());
             let lambda = gram_eigenvalues(g.clone(), "a", 0).unwrap();
             let ratio = gershgorin_ratio(g.as_ref());
             prop_assert!(ratio >= 0.0);
@@ -1009,7 +1085,7 @@ mod tests {
                     a[(i, j)] *= f;
                 }
             }
-            let mut w = workspace(a.as_ref(), "a", 0).unwrap();
+            let mut w = workspace(&scaled(a.as_ref(), "a", 0).unwrap());
             let mut reference = w.as_ref().singular_values().unwrap();
             reference.sort_by(|a, b| b.total_cmp(a));
             let ours = svd_values(w.as_mut(), "a", 0).unwrap();
