@@ -222,10 +222,29 @@ struct Scaled<'a, T> {
 }
 
 impl<T: Element> Scaled<'_, T> {
-    /// Entry (i, j) of the scaled matrix, in `f64`.
+    /// An entry of the input, scaled, in `f64`.
     #[inline(always)]
     fn get(&self, x: T) -> f64 {
         x.to_f64() * self.factors.0 * self.factors.1
+    }
+
+    /// dst ← the scaled entries of `src` (a contiguous row or column of the input).
+    fn copy(&self, dst: &mut [f64], src: &[T]) {
+        for (d, &x) in dst.iter_mut().zip(src) {
+            *d = self.get(x);
+        }
+    }
+
+    /// dst ← the scaled entries of column j of `block` (a block of rows of the input).
+    fn copy_column(&self, dst: &mut [f64], block: MatRef<'_, T>, j: usize) {
+        match block.col(j).try_as_col_major() {
+            Some(src) => self.copy(dst, src.as_slice()),
+            None => {
+                for (d, &x) in dst.iter_mut().zip(block.col(j).iter()) {
+                    *d = self.get(x);
+                }
+            }
+        }
     }
 }
 
@@ -274,11 +293,8 @@ fn workspace<T: Element>(s: &Scaled<'_, T>) -> Mat<f64> {
     let mut w = Mat::<f64>::zeros(rows, cols);
     if s.a.row_stride() == 1 {
         for j in 0..cols {
-            let src = s.a.col(j).try_as_col_major().expect("unit row stride");
             let dst = w.col_mut(j).try_as_col_major_mut().expect("column-major");
-            for (d, &x) in dst.as_slice_mut().iter_mut().zip(src.as_slice()) {
-                *d = s.get(x);
-            }
+            s.copy_column(dst.as_slice_mut(), s.a, j);
         }
     } else {
         for j0 in (0..cols).step_by(COPY_TILE) {
@@ -315,16 +331,12 @@ fn gram<T: Element>(s: &Scaled<'_, T>) -> Mat<f64> {
         let panel = if row_major {
             for (i, dst) in buffer.chunks_exact_mut(k).take(h).enumerate() {
                 let src = block.row(i).try_as_row_major().expect("unit column stride");
-                for (d, &x) in dst.iter_mut().zip(src.as_slice()) {
-                    *d = s.get(x);
-                }
+                s.copy(dst, src.as_slice());
             }
             MatRef::from_row_major_slice(&buffer[..h * k], h, k)
         } else {
             for (j, dst) in buffer.chunks_exact_mut(h).take(k).enumerate() {
-                for (d, &x) in dst.iter_mut().zip(block.col(j).iter()) {
-                    *d = s.get(x);
-                }
+                s.copy_column(dst, block, j);
             }
             MatRef::from_column_major_slice(&buffer[..h * k], h, k)
         };
