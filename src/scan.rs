@@ -255,7 +255,8 @@ pub fn block_index(name: &str) -> Option<usize> {
 /// Sort key of a layer by depth (see the module documentation).
 /// The order of layers by model depth: the permutation that sorts `layers` (name, kind) by
 /// [`depth_key`], the rule every scan uses (stems, then indexed blocks in encoder / middle /
-/// decoder order, then heads; within a block, by role; ties by name).
+/// decoder order, then heads; within a block by role, as are the three parts of a split tensor;
+/// ties by name).
 pub fn depth_order(layers: &[(&str, LayerKind)]) -> Vec<usize> {
     let mut order: Vec<usize> = (0..layers.len()).collect();
     order.sort_by_cached_key(|&i| depth_key(layers[i].0, layers[i].1));
@@ -263,8 +264,14 @@ pub fn depth_order(layers: &[(&str, LayerKind)]) -> Vec<usize> {
 }
 
 fn depth_key(name: &str, kind: LayerKind) -> (u8, u8, String, Vec<usize>, u8, String) {
-    let parts: Vec<&str> = name.split('.').collect();
+    let tensor = ["[q]", "[k]", "[v]"]
+        .iter()
+        .find_map(|part| name.strip_suffix(part))
+        .unwrap_or(name);
+    let parts: Vec<&str> = tensor.split('.').collect();
     let ints: Vec<usize> = parts.iter().filter_map(|s| s.parse().ok()).collect();
+    // The segments of the tensor name before the block index (all of them outside every block;
+    // without the `[q]`/`[k]`/`[v]` of a split tensor, so that its parts sort in role order).
     let prefix = parts
         .iter()
         .take_while(|s| s.parse::<usize>().is_err())
@@ -651,6 +658,8 @@ mod tests {
             meta("pos_ids", "I64", &[1, 12]),
             meta("cls_token", "F32", &[1, 1, 4]),
             meta("h.2.attn.bias", "F32", &[12, 1]),
+            meta("out_proj.weight", "F32", &[4, 4]),
+            meta("in_proj_weight", "F32", &[12, 4]),
         ];
         let (plans, skipped) = plan(&tensors, &|_| true);
         let names: Vec<&str> = plans.iter().map(|p| p.name.as_str()).collect();
@@ -667,7 +676,12 @@ mod tests {
                 "h.10.attn.c_attn.weight[q]",
                 "h.10.attn.c_attn.weight[k]",
                 "h.10.attn.c_attn.weight[v]",
+                // outside every block, by name; the parts of a split tensor in role order
+                "in_proj_weight[q]",
+                "in_proj_weight[k]",
+                "in_proj_weight[v]",
                 "lm_head.weight",
+                "out_proj.weight",
             ]
         );
         let conv = &plans[1];

@@ -134,6 +134,7 @@ def test_metric_properties(a: np.ndarray, b: np.ndarray, c: np.ndarray) -> None:
 def test_bures_is_the_distance_of_normalised_singular_values(a: np.ndarray, b: np.ndarray) -> None:
     def shat(s: np.ndarray, n: int) -> np.ndarray:
         out = np.zeros(n)
+        s = s / s.max()  # keeps np.linalg.norm away from underflow (s = [2.2e-308])
         out[: len(s)] = np.sqrt(len(s)) * s / np.linalg.norm(s)
         return out
 

@@ -231,6 +231,68 @@ def test_torch_modules_and_state_dicts():
     np.testing.assert_allclose(rb.spectra[0], torch.linalg.svdvals(sd["0.weight"].double()).numpy(), rtol=1e-10)
 
 
+def test_torch_layers_read_like_the_same_arrays_in_numpy():
+    torch = pytest.importorskip("torch")
+    torch.manual_seed(1)
+
+    class Net(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.embed = torch.nn.Embedding(50, 16)
+            self.stem = torch.nn.Conv2d(3, 8, 3)
+            self.blocks = torch.nn.ModuleList(
+                torch.nn.ModuleDict(
+                    {"attn": torch.nn.MultiheadAttention(16, 2), "norm": torch.nn.LayerNorm(16), "fc": torch.nn.Linear(16, 40), "conv": torch.nn.Conv1d(4, 6, 5)}
+                )
+                for _ in range(2)
+            )
+
+    model = Net()
+    r = gsalign.scan(model)
+    arrays = {k: v.detach().numpy() for k, v in model.state_dict().items()}
+    rn = gsalign.scan(arrays)
+    assert list(r["name"]) == list(rn["name"])
+    assert list(r["name"]) == [
+        "embed.weight",
+        "stem.weight",
+        *(f"blocks.{i}.{n}" for i in range(2) for n in ("attn.in_proj_weight[q]", "attn.in_proj_weight[k]", "attn.in_proj_weight[v]", "attn.out_proj.weight", "conv.weight", "fc.weight")),
+    ]
+    assert list(r["kind"][:7]) == ["embedding", "conv", "attn_q", "attn_k", "attn_v", "attn_o", "conv"]
+    assert (r["m"][1], r["n"][1]) == (8, 27) and (r["m"][6], r["n"][6]) == (6, 20)
+    for a, b in zip(r.spectra, rn.spectra):
+        np.testing.assert_array_equal(a, b)
+    q = model.blocks[1].attn.in_proj_weight.detach()[:16].double()
+    np.testing.assert_allclose(r.spectra[8], torch.linalg.svdvals(q).numpy(), rtol=1e-12)
+    assert {name for name, _ in r.skipped} >= {"blocks.0.norm.weight", "blocks.0.attn.in_proj_bias"}
+
+
+def test_torch_tensors_of_every_layout_and_precision():
+    torch = pytest.importorskip("torch")
+    torch.manual_seed(2)
+    w = torch.randn(24, 40, dtype=torch.float64)
+    sv = torch.linalg.svdvals(w).numpy()
+    half = w.to(torch.float16)
+    r = gsalign.scan(
+        {
+            "a.0.weight": torch.nn.Parameter(w.clone()),  # requires grad
+            "a.1.weight": w.T.contiguous().T,  # a non-contiguous view
+            "a.2.weight": w.to_sparse(),
+            "a.3.weight": half,
+            "a.4.weight": w.to(torch.int8),
+        }
+    )
+    assert list(r["name"]) == ["a.0.weight", "a.1.weight", "a.2.weight", "a.3.weight"]
+    assert list(r["dtype"]) == ["F64", "F64", "F64", "F16"]
+    for i in range(3):
+        np.testing.assert_allclose(r.spectra[i], sv, rtol=1e-12)
+    np.testing.assert_allclose(r.spectra[3], torch.linalg.svdvals(half.double()).numpy(), rtol=1e-10)
+    assert r.skipped == (("a.4.weight", "dtype int8 is not a scanned floating type"),)
+    with torch.device("meta"):
+        ghost = torch.nn.Linear(4, 4)
+    with pytest.raises(gsalign.exceptions.InvalidArgumentError, match=r"'weight'.*meta tensor"):
+        gsalign.scan(ghost)
+
+
 def test_import_gsalign_does_not_import_optional_packages():
     code = "import sys, gsalign; print(sorted(m for m in ('torch', 'pandas', 'pyarrow', 'matplotlib', 'rich') if m in sys.modules))"
     import subprocess

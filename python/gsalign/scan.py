@@ -182,7 +182,10 @@ def _tensor_entry(name: str, value: Any) -> tuple[str, str, list[int], np.ndarra
     """(name, dtype, shape, little-endian bytes) of a numpy array or a torch tensor."""
     torch = sys.modules.get("torch")
     if torch is not None and isinstance(value, torch.Tensor):
-        t = value.detach().to("cpu").contiguous()
+        if value.is_meta:
+            raise InvalidArgumentError(f"path_or_model[{name!r}]: a meta tensor has no values to scan")
+        t = value.detach().to("cpu")
+        t = (t.to_dense() if t.layout != torch.strided else t).contiguous()
         shape = list(t.shape)
         if t.dtype == torch.bfloat16:
             return (name, "BF16", shape, t.view(torch.int16).numpy().reshape(-1).view(np.uint8))
