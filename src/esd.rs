@@ -56,22 +56,29 @@ pub struct PowerLawFit {
 }
 
 /// KS distance of the power law with exponent `alpha` fitted to the ascending tail whose
-/// logarithms are `log_x` (log_x[0] = log λ_min): max_j |1 − (x_j/λ_min)^{1−α} − j/n|; `None`
-/// when it reaches `stop` (a candidate that cannot win).
-fn ks_distance(log_x: &[f64], alpha: f64, stop: f64) -> Option<f64> {
-    let n = log_x.len() as f64;
+/// logarithms are `log_x` (log_x[0] = log λ_min): max_j |1 − (x_j/λ_min)^{1−α} − j/n|, with the
+/// j where it lies; `Err(j)` when the deviation at j reaches `stop` (a candidate that cannot
+/// win).
+///
+/// The terms are visited from j = `first` on, then from 0: the maximum does not depend on the
+/// order, and starting where the previous candidate's largest deviation lay lets most losing
+/// candidates stop after a few terms (one `exp` each) instead of scanning their tail.
+fn ks_distance(log_x: &[f64], alpha: f64, stop: f64, first: usize) -> Result<(f64, usize), usize> {
+    let len = log_x.len();
+    let n = len as f64;
     let log_xmin = log_x[0];
-    let mut d = 0.0f64;
-    for (j, &log_xj) in log_x.iter().enumerate() {
-        let dev = (1.0 - ((1.0 - alpha) * (log_xj - log_xmin)).exp() - j as f64 / n).abs();
+    let first = first.min(len - 1);
+    let (mut d, mut at) = (0.0f64, first);
+    for j in (first..len).chain(0..first) {
+        let dev = (1.0 - ((1.0 - alpha) * (log_x[j] - log_xmin)).exp() - j as f64 / n).abs();
         if dev > d {
-            d = dev;
+            (d, at) = (dev, j);
             if d >= stop {
-                return None;
+                return Err(j);
             }
         }
     }
-    Some(d)
+    Ok((d, at))
 }
 
 /// Suffix sums S_i = Σ_{j ≥ i} log_x_j, accumulated from the end with Neumaier compensation.
@@ -121,14 +128,20 @@ pub fn fit_power_law(evals: &[f64]) -> Result<PowerLawFit> {
     let mut ds = vec![1.0f64; candidates];
     if big_n >= SMALL_N {
         let mut best = f64::INFINITY;
+        // Where the last candidate's deviation was largest (or reached `best`), in `x`.
+        let mut hint = 0;
         for i in 0..candidates {
             let n = (big_n - i) as f64;
             let alpha = 1.0 + n / (logs[i] - n * log_x[i]);
             alphas[i] = alpha;
             if alpha > 1.0 {
-                if let Some(d) = ks_distance(&log_x[i..], alpha, best) {
-                    ds[i] = d;
-                    best = d;
+                match ks_distance(&log_x[i..], alpha, best, hint.max(i) - i) {
+                    Ok((d, at)) => {
+                        ds[i] = d;
+                        best = d;
+                        hint = i + at;
+                    }
+                    Err(at) => hint = i + at,
                 }
             }
         }
@@ -169,7 +182,7 @@ fn small_sample_fit(log_x: &[f64], logs: &[f64], alphas: &mut [f64], ds: &mut [f
         if alpha <= 1.0 {
             continue;
         }
-        if let Some(d) = ks_distance(&log_x[i..], alpha, f64::INFINITY) {
+        if let Ok((d, _)) = ks_distance(&log_x[i..], alpha, f64::INFINITY, 0) {
             ds[i] = d;
             any = true;
         }
@@ -180,7 +193,7 @@ fn small_sample_fit(log_x: &[f64], logs: &[f64], alphas: &mut [f64], ds: &mut [f
         if s > 1e-12 {
             let alpha = 1.0 + (n - 1.0) / s;
             alphas[0] = alpha;
-            if let Some(d) = ks_distance(log_x, alpha, f64::INFINITY) {
+            if let Ok((d, _)) = ks_distance(log_x, alpha, f64::INFINITY, 0) {
                 ds[0] = d;
             }
         }
