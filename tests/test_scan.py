@@ -151,12 +151,15 @@ def test_progress_callback_and_exports(minilm, tmp_path):
         rows = list(csv.DictReader(f))
     assert [x["name"] for x in rows] == list(r["name"])
     assert float(rows[0]["ww_alpha"]) == r["ww_alpha"][0]
+    assert rows[0]["shape"] == f"[{r['m'][0]}, {r['n'][0]}]"
     records = json.loads((r.write(tmp_path / "r.json")).read_text())
     assert records[2]["kind"] == r["kind"][2] and records[2]["erank_90"] == r["erank_90"][2]
+    assert records[2]["shape"] == [r["m"][2], r["n"][2]] and r["shape"][2] == (r["m"][2], r["n"][2])
     import pyarrow.parquet as pq
 
     back = pq.read_table(r.write(tmp_path / "r.parquet"))
     np.testing.assert_array_equal(back.column("alpha_ls").to_numpy(), r["alpha_ls"])
+    assert back.column("shape").to_pylist() == [list(x) for x in r["shape"]]
     with pytest.raises(InvalidArgumentError, match="suffix"):
         r.write(tmp_path / "r.txt")
     assert "6 layers" in repr(r)
@@ -405,7 +408,7 @@ def test_conv_kernels_are_reshaped_and_fused_qkv_is_split():
     rows = {n: i for i, n in enumerate(r["name"])}
     svd = lambda a: np.linalg.svd(a, compute_uv=False)  # noqa: E731
     i = rows["conv1.weight"]
-    assert (r["kind"][i], r["tensor_shape"][i], r["m"][i], r["n"][i]) == ("conv", "16x3x3x3", 16, 27)
+    assert (r["kind"][i], r["tensor_shape"][i], r["m"][i], r["n"][i], r["shape"][i]) == ("conv", "16x3x3x3", 16, 27, (16, 27))
     np.testing.assert_allclose(r.spectra[i], svd(conv.reshape(16, 27)), rtol=1e-10)
     i = rows["encoder.layers.0.conv.weight"]
     np.testing.assert_allclose(r.spectra[i], svd(conv1d.reshape(8, 20)), rtol=1e-10)

@@ -46,7 +46,8 @@ class ScanReport:
       ``block`` (first integer in the name, -1 if none), ``kind`` (``embedding``, ``attn_q``,
       ``attn_k``, ``attn_v``, ``attn_qkv``, ``attn_o``, ``mlp``, ``conv``, ``other``), ``dtype``,
       ``tensor_shape`` (as stored, e.g. ``64x3x7x7``), ``m``, ``n`` (the layer matrix: out × in, a
-      kernel reshaped to out × (in·kh·kw), a third of a split fused projection), ``k`` = min(m, n);
+      kernel reshaped to out × (in·kh·kw), a third of a split fused projection), ``shape`` (the
+      tuple (m, n); a list in JSON and Parquet), ``k`` = min(m, n);
     * ``sv_max`` (s_1), ``top_radial`` (r = ½ log(k s_1²/‖W‖_F²), nats), ``numerical_rank``;
     * per chart c in ``charts``: ``alpha_c`` (rank exponent α, s_i ∝ i^{-α}), ``epsilon_c`` (signed
       orbit-chart residual, nats), ``hellinger_c`` (Hellinger residual); ``window_ls_lo``/``_hi``
@@ -164,17 +165,19 @@ class ScanReport:
 
 def _arrow_column(v: np.ndarray) -> Any:
     if v.dtype == object:
-        return [str(x) for x in v]
+        return [list(x) if isinstance(x, tuple) else str(x) for x in v]
     return v
 
 
 def _plain(x: Any) -> Any:
-    """A JSON/CSV-friendly Python scalar (NaN → None)."""
+    """A JSON/CSV-friendly Python value (NaN → None, a tuple → a list)."""
     if isinstance(x, (np.floating, float)):
         f = float(x)
         return None if math.isnan(f) else f
-    if isinstance(x, np.integer):
+    if isinstance(x, (np.integer, int)):
         return int(x)
+    if isinstance(x, tuple):
+        return [_plain(v) for v in x]
     return str(x)
 
 
@@ -308,6 +311,11 @@ def _report(raw: dict[str, Any], charts: tuple[str, ...]) -> ScanReport:
             columns[key] = np.array(value, dtype=object)
         else:
             columns[key] = value
+        if key == "n":
+            shape = np.empty(len(value), dtype=object)
+            for i, mn in enumerate(zip(columns["m"], value)):
+                shape[i] = (int(mn[0]), int(mn[1]))
+            columns["shape"] = shape
     return ScanReport(
         columns=columns,
         spectra=tuple(raw["sv"]),
