@@ -27,7 +27,7 @@
 //! match WeightWatcher's on dense layers.
 
 use crate::error::{Error, Result};
-use crate::spectrum::check_spectrum;
+use crate::spectrum::{binary_exponent, check_spectrum, ldexp};
 use crate::sum::{neumaier_sum, NeumaierSum};
 
 /// Eigenvalues at or below this are left out of the power-law fit (WeightWatcher's `EVALS_THRESH`).
@@ -38,6 +38,13 @@ pub const SMALL_N: usize = 20;
 
 /// Smallest tail of the small-sample fit (WeightWatcher's `k_min`).
 const SMALL_N_MIN_TAIL: usize = 8;
+
+/// Smallest s_1 (2^−250) for which [`esd_metrics`] works on λ = s² itself: every λ_i that
+/// matters is then a normal number.
+const SCALE_FREE_MIN: f64 = 5.527147875260445e-76;
+
+/// Largest s_1 (2^250) for which [`esd_metrics`] works on λ = s² itself.
+const SCALE_FREE_MAX: f64 = 1.8092513943330656e75;
 
 /// WeightWatcher's `EPSILON` in the matrix entropy.
 const ENTROPY_EPSILON: f64 = 1e-10;
@@ -99,17 +106,20 @@ fn log_suffix_sums(log_x: &[f64]) -> Vec<f64> {
 /// Errors: [`Error::InvalidArgument`] on non-finite or negative eigenvalues, or when fewer than
 /// two eigenvalues exceed the threshold (WeightWatcher reports the fit as failed).
 pub fn fit_power_law(evals: &[f64]) -> Result<PowerLawFit> {
+    fit_above(evals, EVALS_THRESH, 0)
+}
+
+/// [`fit_power_law`] of the eigenvalues `evals`·4^`e`, given in units of 4^e (see
+/// [`esd_metrics`]) with the threshold `thresh` in the same units; `xmin` is returned in true
+/// units.
+fn fit_above(evals: &[f64], thresh: f64, e: i32) -> Result<PowerLawFit> {
     if let Some(i) = evals.iter().position(|v| !v.is_finite() || *v < 0.0) {
         return Err(Error::invalid(
             "evals",
             format!("eigenvalue {i} is {} (must be finite and >= 0)", evals[i]),
         ));
     }
-    let mut x: Vec<f64> = evals
-        .iter()
-        .copied()
-        .filter(|&v| v > EVALS_THRESH)
-        .collect();
+    let mut x: Vec<f64> = evals.iter().copied().filter(|&v| v > thresh).collect();
     if x.len() < 2 {
         return Err(Error::invalid(
             "evals",
@@ -156,7 +166,7 @@ pub fn fit_power_law(evals: &[f64]) -> Result<PowerLawFit> {
     }
     Ok(PowerLawFit {
         alpha: alphas[i_best],
-        xmin: x[i_best],
+        xmin: ldexp(x[i_best], 2 * e),
         ks_distance: ds[i_best],
         tail: big_n - i_best,
     })
@@ -205,13 +215,13 @@ fn small_sample_fit(log_x: &[f64], logs: &[f64], alphas: &mut [f64], ds: &mut [f
 pub struct EsdMetrics {
     /// Power-law exponent (NaN when fewer than two eigenvalues exceed the threshold).
     pub alpha: f64,
-    /// λ_min of the fit (NaN when there is no fit).
+    /// λ_min of the fit (NaN when there is no fit; +inf when it exceeds the largest double).
     pub xmin: f64,
     /// KS distance of the fit (NaN when there is no fit).
     pub ks_distance: f64,
     /// Eigenvalues in the fitted tail (0 when there is no fit).
     pub tail: usize,
-    /// λ_max = s_1².
+    /// λ_max = s_1² (+inf when it exceeds the largest double).
     pub lambda_max: f64,
     /// α · log₁₀ λ_max.
     pub alpha_weighted: f64,
@@ -231,10 +241,25 @@ pub struct EsdMetrics {
 /// Errors: those of [`check_spectrum`] (empty, non-finite, negative, unsorted or all-zero `sv`).
 pub fn esd_metrics(sv: &[f64], m: usize, n: usize) -> Result<EsdMetrics> {
     check_spectrum(sv, "sv")?;
-    let evals: Vec<f64> = sv.iter().map(|s| s * s).collect();
-    let lambda_max = evals[0];
+    // λ_i = s_i² = μ_i·4^e: e = 0 for every matrix of sensible scale; beyond, the μ_i keep the
+    // metrics finite where λ_i would overflow or underflow (every metric but `xmin` and
+    // `lambda_max` is scale-free or a logarithm, and the threshold scales exactly).
+    let e = if (SCALE_FREE_MIN..=SCALE_FREE_MAX).contains(&sv[0]) || sv[0] == 0.0 {
+        0
+    } else {
+        binary_exponent(sv[0])
+    };
+    let evals: Vec<f64> = sv
+        .iter()
+        .map(|&s| {
+            let t = ldexp(s, -e);
+            t * t
+        })
+        .collect();
+    let log10_scale = 2.0 * e as f64 * std::f64::consts::LOG10_2;
+    let mu_max = evals[0];
     let total = neumaier_sum(evals.iter().copied());
-    let fit = fit_power_law(&evals).ok();
+    let fit = fit_above(&evals, ldexp(EVALS_THRESH, -2 * e), e).ok();
     let (alpha, xmin, ks, tail) = fit.map_or((f64::NAN, f64::NAN, f64::NAN, 0), |f| {
         (f.alpha, f.xmin, f.ks_distance, f.tail)
     });
@@ -249,11 +274,11 @@ pub fn esd_metrics(sv: &[f64], m: usize, n: usize) -> Result<EsdMetrics> {
         xmin,
         ks_distance: ks,
         tail,
-        lambda_max,
-        alpha_weighted: alpha * lambda_max.log10(),
-        log_norm: total.log10(),
-        log_spectral_norm: lambda_max.log10(),
-        stable_rank: total / lambda_max,
+        lambda_max: ldexp(mu_max, 2 * e),
+        alpha_weighted: alpha * (mu_max.log10() + log10_scale),
+        log_norm: total.log10() + log10_scale,
+        log_spectral_norm: mu_max.log10() + log10_scale,
+        stable_rank: total / mu_max,
         entropy: -plogp / (rank + ENTROPY_EPSILON).ln(),
     })
 }
@@ -349,6 +374,40 @@ mod tests {
         // equal eigenvalues: WeightWatcher's degenerate case gives alpha 0 and D 1
         let fit = fit_power_law(&[2.0; 5]).unwrap();
         assert_eq!((fit.alpha, fit.ks_distance), (0.0, 1.0));
+    }
+
+    #[test]
+    fn extreme_scales_keep_the_metrics_finite() {
+        // λ from 1 down to 40^-1.4 ≈ 0.006: all above the threshold at scale 1.
+        let sv: Vec<f64> = (1..=40).map(|i| (i as f64).powf(-0.7)).collect();
+        let base = esd_metrics(&sv, 40, 60).unwrap();
+        for k in [300, 600, 1000, -600, -1000] {
+            let scaled: Vec<f64> = sv.iter().map(|&s| ldexp(s, k)).collect();
+            let m = esd_metrics(&scaled, 40, 60).unwrap();
+            let shift = 2.0 * k as f64 * std::f64::consts::LOG10_2;
+            assert_eq!(
+                (m.stable_rank, m.entropy),
+                (base.stable_rank, base.entropy),
+                "{k}"
+            );
+            assert_eq!(m.lambda_max, ldexp(base.lambda_max, 2 * k), "{k}");
+            assert!((m.log_norm - base.log_norm - shift).abs() < 1e-12, "{k}");
+            assert!((m.log_spectral_norm - base.log_spectral_norm - shift).abs() < 1e-12);
+            if k > 0 {
+                // every eigenvalue still above the threshold: the same fit, xmin scaled
+                assert_eq!(
+                    (m.alpha, m.ks_distance, m.tail),
+                    (base.alpha, base.ks_distance, base.tail)
+                );
+                assert_eq!(m.xmin, ldexp(base.xmin, 2 * k), "{k}");
+                assert!(
+                    (m.alpha_weighted - base.alpha * (base.log_spectral_norm + shift)).abs() < 1e-9
+                );
+            } else {
+                // every eigenvalue below WeightWatcher's 1e-5: no fit, as WeightWatcher
+                assert!(m.alpha.is_nan() && m.xmin.is_nan() && m.tail == 0);
+            }
+        }
     }
 
     #[test]
