@@ -479,7 +479,8 @@ pub fn layer_metrics(sv: Vec<f64>, m: usize, n: usize, charts: &[Chart]) -> Resu
         numerical_rank: numerical_rank(&sv, m, n),
         top_radial: top_radial(&sv)?,
         erank: [erank[0], erank[1], erank[2]],
-        rank_window: crate::rank::rank_window(&sv, ERANK_TAUS[0], ERANK_TAUS[2])?,
+        // [erank_0.5, erank_0.99]: the first and last of the quantiles just computed.
+        rank_window: (erank[0], erank[2]),
         stable_rank: crate::rank::stable_rank(&sv)?,
         esd: esd_metrics(&sv, m, n)?,
         sv,
