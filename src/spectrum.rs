@@ -18,11 +18,16 @@
 //! accuracy contract, falling back to the SVD otherwise. The contract: every singular value
 //! within 1e-12·s_1 of LAPACK's for `f64` input and within 1e-6·s_1 for `f32` input.
 //!
-//! All arithmetic is done in `f64`, whatever the input type: one pass over the input (any
-//! strides, any layout) checks that its entries are finite and finds an exact power-of-two
-//! scale; the Gram route then copies it to `f64` one panel of rows at a time, the SVD route
-//! whole, into a column-major workspace. `f32` results are rounded from `f64` results. This is
-//! how the `f32` contract is met: faer's own `f32` SVD is only accurate to ~1e-5·s_1.
+//! One pass over the input (any strides, any layout) checks that its entries are finite and
+//! finds an exact power-of-two scale. The Gram route then copies it to `f64` one panel of rows
+//! at a time, the SVD route whole, into a column-major workspace; their arithmetic is `f64`
+//! whatever the input type, and `f32` results are rounded from `f64` results (faer's own `f32`
+//! SVD is only accurate to ~1e-5·s_1). One exception, where single precision meets the `f32`
+//! contract and pays: [`Method::Auto`] first tries tall `f32` matrices (m ≥ 2k, m ≥ 1024) by a
+//! Gram product in `f32` arithmetic, panel by panel, with `f64` sums across panels and an exact
+//! `f64` diagonal, followed by `f64` eigenvalues, and keeps the result when its own error model
+//! says the contract holds (s_1/s_k ≤ 28); twice the speed of the `f64` product on the
+//! embeddings and MLP matrices of a transformer (docs/DECISIONS.md §1).
 //!
 //! Per-matrix quantities from a spectrum (SPEC §2), with Â = √k·A/‖A‖_F:
 //!
@@ -40,6 +45,7 @@ use faer::dyn_stack::{MemBuffer, MemStack};
 use faer::linalg::evd::tridiag;
 use faer::linalg::matmul::triangular::BlockStructure;
 use faer::linalg::{qr, svd};
+use faer::traits::ComplexField;
 use faer::{Accum, Conj, Mat, MatMut, MatRef, Par};
 
 /// The floating-point element types the core accepts as input (`f32`, `f64`).
@@ -48,6 +54,8 @@ pub trait Element: Copy + Send + Sync + 'static {
     fn to_f64(self) -> f64;
     /// Rounds an `f64` result to this type.
     fn from_f64(x: f64) -> Self;
+    /// The matrix itself when its entries are `f32` (for the single-precision Gram route).
+    fn single(a: MatRef<'_, Self>) -> Option<MatRef<'_, f32>>;
     /// Tolerance of the accuracy contract, relative to s_1: 1e-12 for `f64`, 1e-6 for `f32`.
     const CONTRACT: f64;
 }
@@ -59,6 +67,9 @@ impl Element for f64 {
     fn from_f64(x: f64) -> Self {
         x
     }
+    fn single(_: MatRef<'_, f64>) -> Option<MatRef<'_, f32>> {
+        None
+    }
     const CONTRACT: f64 = 1e-12;
 }
 
@@ -68,6 +79,9 @@ impl Element for f32 {
     }
     fn from_f64(x: f64) -> Self {
         x as f32
+    }
+    fn single(a: MatRef<'_, f32>) -> Option<MatRef<'_, f32>> {
+        Some(a)
     }
     const CONTRACT: f64 = 1e-6;
 }
@@ -313,6 +327,24 @@ fn workspace<T: Element>(s: &Scaled<'_, T>) -> Mat<f64> {
 /// Entries (2 MiB of `f64`) of one row panel of [`gram`].
 const GRAM_PANEL_ENTRIES: usize = 1 << 18;
 
+/// g ← (or +=, by `accum`) the lower half of panelᵀ·panel, in the arithmetic of `E` (faer's
+/// triangular product, sequential).
+fn lower_gram<E: ComplexField>(g: MatMut<'_, E>, panel: MatRef<'_, E>, accum: Accum) {
+    faer::linalg::matmul::triangular::matmul_with_conj(
+        g,
+        BlockStructure::TriangularLower,
+        accum,
+        panel.transpose(),
+        BlockStructure::Rectangular,
+        Conj::No,
+        panel,
+        BlockStructure::Rectangular,
+        Conj::No,
+        E::one_impl(),
+        Par::Seq,
+    );
+}
+
 /// The lower half of the Gram matrix WᵀW (k × k, k = cols) of the scaled matrix W, summed over
 /// panels of rows: each panel is copied to `f64` in the input's own memory order (row-major
 /// panels of a row-major tensor, column-major ones otherwise), then added as a rank-update.
@@ -340,21 +372,141 @@ fn gram<T: Element>(s: &Scaled<'_, T>) -> Mat<f64> {
             }
             MatRef::from_column_major_slice(&buffer[..h * k], h, k)
         };
-        faer::linalg::matmul::triangular::matmul_with_conj(
+        lower_gram(
             g.as_mut(),
-            BlockStructure::TriangularLower,
-            if p == 0 { Accum::Replace } else { Accum::Add },
-            panel.transpose(),
-            BlockStructure::Rectangular,
-            Conj::No,
             panel,
-            BlockStructure::Rectangular,
-            Conj::No,
-            1.0,
-            Par::Seq,
+            if p == 0 { Accum::Replace } else { Accum::Add },
         );
     }
     g
+}
+
+/// Rows of one panel of [`gram_single`] (at most; the panels of a matrix have equal heights).
+const SINGLE_PANEL_ROWS: usize = 256;
+
+/// Fewest panels of [`gram_single`] for the route: the `f64` sum of the panels' independent
+/// rounding errors averages them (the worst error ratio measured below was 0.30 with one panel,
+/// 0.155 with four or more), and below 4·256 rows the `f64` route costs little anyway.
+const SINGLE_MIN_PANELS: usize = 4;
+
+/// Aspect ratio m/k (tall orientation) from which `f32` input tries the single-precision Gram
+/// route first. A cost rule, not an accuracy one (the accuracy is checked afterwards): a
+/// random-like m × k matrix with m ≥ 2k has s_1/s_k ≤ (1 + 1/√2)/(1 − 1/√2) ≈ 5.8
+/// (Marchenko–Pastur), well inside [`single_condition_limit`], while square weight matrices
+/// are rarely that well conditioned and would pay for the attempt twice.
+const SINGLE_MIN_ASPECT: usize = 2;
+
+/// Largest |exponent| (the binary exponent of max |a_ij|) for which [`gram_single`] multiplies
+/// the unscaled entries: panel sums stay below 2^{2·50+10} ≪ `f32::MAX`, and products of entries
+/// near the largest stay above 2^{−100}, normal numbers (smaller products that underflow are far
+/// below the rounding error of the sums).
+const SINGLE_MAX_EXPONENT: i32 = 50;
+
+/// Constant c in the error model |δs_i| ≤ c·ε₃₂·s_1²/(2·s_i) of [`gram_single`] followed by
+/// `f64` eigenvalues (ε₃₂ = 2^−23), the form of the `f64` route's model.
+///
+/// Measured against the `f64` SVD of the same `f32` values (docs/DECISIONS.md §1; test
+/// `single_gram_meets_the_f32_contract`) on about 400 matrices of at least four panels:
+/// Gaussian, shifted, uniform, heavy-tailed, row- and column-graded (both, up to e^±4 and e^±3),
+/// near-constant, bf16-valued, sparse and integer kinds with m = 1024…65,536 and k = 16…512,
+/// and MiniLM's tall layers: the largest ratio |δs_i|/(ε₃₂·s_1²/(2·s_min)) was 0.21 (at
+/// s_1/s_k < 20; errors up to 9e-8·s_1). c = 0.3 covers it, and [`single_condition_limit`] keeps
+/// another factor of two: the route accepts s_1/s_k ≤ 28 under the `f32` contract.
+const SINGLE_ERROR_CONSTANT: f64 = 0.3;
+
+/// The largest condition number s_1/s_k for which the single-precision Gram route meets the
+/// accuracy contract `tol` in its error model, with a factor-of-two margin:
+/// c·ε₃₂·(s_1/s_k)/2 ≤ tol/2. Below 1 (no matrix qualifies) under the `f64` contract.
+fn single_condition_limit(tol: f64) -> f64 {
+    tol / (SINGLE_ERROR_CONSTANT * f32::EPSILON as f64)
+}
+
+/// The lower half of the Gram matrix WᵀW (k × k) of W = 2^{−exponent}·A, A with `f32` entries,
+/// in single-precision arithmetic where the work is: every panel of at most
+/// [`SINGLE_PANEL_ROWS`] rows of A is multiplied in `f32` (twice the `f64` rate, read in place),
+/// and the panels' products are added in `f64`, so that rounding grows with the panel height,
+/// not with m. The diagonal, Σ_l a_li² (sums whose terms all have one sign, so whose `f32`
+/// rounding errors add up instead of cancelling), is summed in `f64` instead ([`column_squares`];
+/// m·k multiply–adds against m·k²/2). The scale 2^{−2·exponent} is applied to the `f64` sums.
+fn gram_single(a: MatRef<'_, f32>, exponent: i32) -> Mat<f64> {
+    let (rows, k) = a.shape();
+    let height = rows.div_ceil(rows.div_ceil(SINGLE_PANEL_ROWS));
+    let mut product = Mat::<f32>::zeros(k, k);
+    let mut g = Mat::<f64>::zeros(k, k);
+    for r0 in (0..rows).step_by(height) {
+        let panel = a.subrows(r0, height.min(rows - r0));
+        lower_gram(product.as_mut(), panel, Accum::Replace);
+        for j in 0..k {
+            let src = &product.col_as_slice(j)[j..];
+            for (d, &x) in g.col_as_slice_mut(j)[j..].iter_mut().zip(src) {
+                *d += x as f64;
+            }
+        }
+    }
+    let scale = 2f64.powi(-2 * exponent);
+    for (j, d) in column_squares(a).into_iter().enumerate() {
+        g[(j, j)] = d;
+        g.col_as_slice_mut(j)[j..]
+            .iter_mut()
+            .for_each(|x| *x *= scale);
+    }
+    g
+}
+
+/// Σ_i a_ij² for every column j, in `f64` (exact products of `f32` entries), reading `a` in its
+/// memory order.
+fn column_squares(a: MatRef<'_, f32>) -> Vec<f64> {
+    let square = |x: &f32| (*x as f64) * (*x as f64);
+    if a.row_stride() == 1 {
+        (0..a.ncols())
+            .map(|j| {
+                let col = a.col(j).try_as_col_major().expect("unit row stride");
+                col.as_slice().iter().map(square).sum()
+            })
+            .collect()
+    } else if a.col_stride() == 1 {
+        let mut sums = vec![0.0f64; a.ncols()];
+        for i in 0..a.nrows() {
+            let row = a.row(i).try_as_row_major().expect("unit column stride");
+            for (s, x) in sums.iter_mut().zip(row.as_slice()) {
+                *s += square(x);
+            }
+        }
+        sums
+    } else {
+        (0..a.ncols())
+            .map(|j| a.col(j).iter().map(square).sum())
+            .collect()
+    }
+}
+
+/// The single-precision Gram route of [`Method::Auto`], tried first for `f32` matrices at least
+/// [`SINGLE_MIN_ASPECT`] times taller than wide, of at least [`SINGLE_MIN_PANELS`] panels, with
+/// their largest entry within 2^±[`SINGLE_MAX_EXPONENT`], under a contract `tol` that admits it: the descending singular values of the scaled matrix
+/// when s_1/s_k of its eigenvalues is within [`single_condition_limit`]; `None` when the route
+/// does not apply or they fail (the `f64` routes then start afresh).
+fn single_gram_values<T: Element>(
+    s: &Scaled<'_, T>,
+    tol: f64,
+    arg: &str,
+    index: usize,
+) -> Result<Option<Vec<f64>>> {
+    let Some(a) = T::single(s.a) else {
+        return Ok(None);
+    };
+    let (rows, k) = a.shape();
+    let limit = single_condition_limit(tol);
+    if rows < SINGLE_MIN_ASPECT * k
+        || rows < SINGLE_MIN_PANELS * SINGLE_PANEL_ROWS
+        || limit < 2.0
+        || s.exponent.abs() > SINGLE_MAX_EXPONENT
+    {
+        return Ok(None);
+    }
+    let lambda = gram_eigenvalues(gram_single(a, s.exponent), arg, index)?;
+    let (lo, hi) = (lambda[0], lambda[k - 1]);
+    Ok((lo > 0.0 && hi.sqrt() / lo.sqrt() <= limit)
+        .then(|| lambda.iter().rev().map(|&l| l.max(0.0).sqrt()).collect()))
 }
 
 /// Power- and inverse-iteration steps of [`gram_may_be_accurate`] (each 2k² flops).
@@ -628,9 +780,14 @@ pub(crate) fn singular_values_f64<T: Element>(
 ) -> Result<Vec<f64>> {
     let s = scaled(a, arg, index)?;
     let svd = || svd_values(workspace(&s).as_mut(), arg, index);
-    let mut sv = match method {
-        Method::Svd => svd()?,
-        Method::Gram | Method::Auto => {
+    let single = match method {
+        Method::Auto => single_gram_values(&s, T::CONTRACT, arg, index)?,
+        Method::Gram | Method::Svd => None,
+    };
+    let mut sv = match (method, single) {
+        (_, Some(sv)) => sv,
+        (Method::Svd, None) => svd()?,
+        (Method::Gram | Method::Auto, None) => {
             let rows = s.a.nrows();
             let g = gram(&s);
             if method == Method::Auto && !gram_may_be_accurate(g.as_ref(), rows, T::CONTRACT) {
@@ -1023,6 +1180,156 @@ mod tests {
         let got = singular_values(a32.as_ref(), Method::Auto).unwrap();
         for (x, y) in got.iter().zip(&exact) {
             assert!(((*x as f64) - y).abs() <= 1e-6 * exact[0]);
+        }
+    }
+
+    /// A tall `f32` matrix of one of eleven kinds: Gaussian, shifted, uniform, heavy-tailed,
+    /// row-graded (e^±3), near-constant, bf16-valued, 90 % sparse, integer, column-graded by a
+    /// power law, column-graded by e^±1.
+    fn kind_of_matrix(kind: usize, m: usize, n: usize, seed: u64) -> Mat<f32> {
+        let g = noise(seed, m, n);
+        let u = |i: usize, j: usize| {
+            0.5 + ((i * 7919 + j * 104_729 + kind) % 10_007) as f64 / 10_007.0 - 0.5
+        };
+        let rows: Vec<f64> = (0..m).map(|i| (6.0 * u(i, 1) - 3.0).exp()).collect();
+        let cols: Vec<f64> = (0..n).map(|j| (2.0 * u(3, j) - 1.0).exp()).collect();
+        Mat::from_fn(m, n, |i, j| {
+            let x = g[(i, j)];
+            let v = match kind {
+                0 => x,
+                1 => x + 0.3,
+                2 => u(i, j),
+                3 => x / (u(i, j) + 0.05),
+                4 => x * rows[i],
+                5 => 0.1 + 0.01 * x,
+                6 => f32::from_bits((x as f32).to_bits() & 0xffff_0000) as f64,
+                7 => {
+                    if u(j, i) < 0.9 {
+                        0.0
+                    } else {
+                        x
+                    }
+                }
+                8 => (3.0 * x).round(),
+                9 => x * ((j + 1) as f64).powf(-0.3),
+                _ => x * cols[j],
+            };
+            v as f32
+        })
+    }
+
+    #[test]
+    fn single_gram_meets_the_f32_contract() {
+        let mut accepted = 0;
+        for (m, n) in [(1024, 128), (1536, 96), (4096, 32)] {
+            for kind in 0..11 {
+                let a = kind_of_matrix(kind, m, n, (m * 11 + kind) as u64);
+                let widened = Mat::<f64>::from_fn(m, n, |i, j| a[(i, j)] as f64);
+                let exact = singular_values(widened.as_ref(), Method::Svd).unwrap();
+                let (s1, kappa) = (exact[0], exact[0] / exact[n - 1]);
+                // The route itself: its error model holds on every kind, accepted or not.
+                let lambda = gram_eigenvalues(gram_single(a.as_ref(), 0), "a", 0).unwrap();
+                let single: Vec<f64> = lambda.iter().rev().map(|&l| l.max(0.0).sqrt()).collect();
+                let err = single
+                    .iter()
+                    .zip(&exact)
+                    .map(|(x, y)| (x - y).abs())
+                    .fold(0.0, f64::max);
+                let model = f32::EPSILON as f64 * s1 * kappa / 2.0;
+                assert!(
+                    err <= SINGLE_ERROR_CONSTANT * model,
+                    "{m}x{n} kind {kind}: {err:e} vs {model:e}"
+                );
+                // Auto (through whichever route it takes) meets the contract.
+                let s = scaled(a.as_ref(), "a", 0).unwrap();
+                let route = single_gram_values(&s, f32::CONTRACT, "a", 0).unwrap();
+                if let Some(sv) = &route {
+                    accepted += 1;
+                    assert!(kappa <= 1.01 * single_condition_limit(f32::CONTRACT));
+                    for (x, y) in sv.iter().zip(&exact) {
+                        assert!((ldexp(*x, s.exponent) - y).abs() <= 0.5 * f32::CONTRACT * s1);
+                    }
+                }
+                let auto = singular_values(a.as_ref(), Method::Auto).unwrap();
+                for (x, y) in auto.iter().zip(&exact) {
+                    assert!(
+                        (*x as f64 - y).abs() <= f32::CONTRACT * s1,
+                        "{m}x{n} kind {kind}"
+                    );
+                }
+            }
+        }
+        // Row- and column-graded Gaussian matrices, the kinds with the largest ratios.
+        for (rg, cg) in [
+            (0.0, 0.0),
+            (2.0, 0.0),
+            (4.0, 0.0),
+            (2.0, 1.0),
+            (4.0, 1.0),
+            (4.0, 2.0),
+        ] {
+            let g = noise(rg as u64 + 10, 1024, 128);
+            let w = |i: usize, j: usize| ((i * 7919 + j * 104_729) % 10_007) as f64 / 5_003.5 - 1.0;
+            let a = Mat::<f32>::from_fn(1024, 128, |i, j| {
+                (g[(i, j)] * (rg * w(i, 1)).exp() * (cg * w(3, j)).exp()) as f32
+            });
+            let widened = Mat::<f64>::from_fn(1024, 128, |i, j| a[(i, j)] as f64);
+            let exact = singular_values(widened.as_ref(), Method::Svd).unwrap();
+            let lambda = gram_eigenvalues(gram_single(a.as_ref(), 0), "a", 0).unwrap();
+            let model = f32::EPSILON as f64 * exact[0] * exact[0] / exact[127] / 2.0;
+            for (l, y) in lambda.iter().rev().zip(&exact) {
+                assert!(
+                    (l.sqrt() - y).abs() <= SINGLE_ERROR_CONSTANT * model,
+                    "{rg} {cg}"
+                );
+            }
+        }
+        // The well-conditioned kinds take the route (most of the 33 matrices).
+        assert!(accepted >= 20, "{accepted}");
+    }
+
+    #[test]
+    fn single_gram_applies_to_tall_f32_only() {
+        let tall = kind_of_matrix(0, 1024, 64, 1);
+        let s = scaled(tall.as_ref(), "a", 0).unwrap();
+        assert!(single_gram_values(&s, f32::CONTRACT, "a", 0)
+            .unwrap()
+            .is_some());
+        // Wide input is the same matrix transposed.
+        let s = scaled(tall.transpose(), "a", 0).unwrap();
+        assert!(single_gram_values(&s, f32::CONTRACT, "a", 0)
+            .unwrap()
+            .is_some());
+        // Too few rows for four panels, too square, f64 input, or an ill-conditioned matrix.
+        for a in [
+            kind_of_matrix(0, 1000, 64, 2),
+            kind_of_matrix(0, 1024, 600, 3),
+        ] {
+            let s = scaled(a.as_ref(), "a", 0).unwrap();
+            assert!(single_gram_values(&s, f32::CONTRACT, "a", 0)
+                .unwrap()
+                .is_none());
+        }
+        let wide64 = Mat::<f64>::from_fn(1024, 64, |i, j| tall[(i, j)] as f64);
+        let s = scaled(wide64.as_ref(), "a", 0).unwrap();
+        assert!(single_gram_values(&s, f32::CONTRACT, "a", 0)
+            .unwrap()
+            .is_none());
+        let graded = Mat::<f32>::from_fn(1024, 64, |i, j| tall[(i, j)] * 0.9f32.powi(j as i32));
+        let s = scaled(graded.as_ref(), "a", 0).unwrap();
+        assert!(single_gram_values(&s, f32::CONTRACT, "a", 0)
+            .unwrap()
+            .is_none());
+        // Extreme scales keep the f64 routes (exact powers of two away from the unscaled values).
+        let huge = Mat::<f32>::from_fn(1024, 64, |i, j| tall[(i, j)] * 2f32.powi(100));
+        let s = scaled(huge.as_ref(), "a", 0).unwrap();
+        assert!(single_gram_values(&s, f32::CONTRACT, "a", 0)
+            .unwrap()
+            .is_none());
+        let base = singular_values(tall.as_ref(), Method::Auto).unwrap();
+        let sv = singular_values(huge.as_ref(), Method::Auto).unwrap();
+        for (x, y) in sv.iter().zip(&base) {
+            assert!((x / 2f32.powi(100) - y).abs() <= 2e-6 * base[0]);
         }
     }
 

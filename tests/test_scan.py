@@ -98,7 +98,10 @@ def test_spectra_match_numpy(minilm, minilm_weights):
         w = minilm_weights[name].astype(np.float64)
         small = w if w.shape[0] <= w.shape[1] else w.T
         lam = np.linalg.eigvalsh(small @ small.T)[::-1]
-        np.testing.assert_allclose(sv**2, np.clip(lam, 0, None), rtol=0, atol=1e-11 * lam[0], err_msg=name)
+        want = np.sqrt(np.clip(lam, 0, None))
+        # MiniLM's tensors are float32: the float32 contract, 1e-6·s_1 (the tall layers take the
+        # single-precision Gram route, the others agree to ~1e-12·s_1).
+        np.testing.assert_allclose(sv, want, rtol=0, atol=1e-6 * want[0], err_msg=name)
 
 
 def test_ww_alpha_matches_the_independent_fit(minilm):
@@ -116,9 +119,12 @@ def test_matches_weightwatcher_reference_output(minilm):
         ref = {row["longname"]: row for row in csv.DictReader(f)}
     ours = {re.sub(r"\.weight$", "", str(n)): i for i, n in enumerate(r["name"])}
     assert set(ref) <= set(ours) and len(ref) == 39  # WeightWatcher skips token_type (2 x 384 < min_evals)
+    # WeightWatcher computed in float64; gsalign computes the float32 tall layers' spectra in
+    # single precision (within 1e-7·s_1 here), so the quantities read off the top of a spectrum
+    # agree to ~1e-8. log_norm, the trace, comes from the exact float64 diagonal.
     pairs = [("alpha", "ww_alpha", 1e-3), ("xmin", "ww_xmin", 1e-6), ("D", "ww_D", 1e-6), ("alpha_weighted", "alpha_weighted", 1e-6),
-             ("log_norm", "log_norm", 1e-9), ("log_spectral_norm", "log_spectral_norm", 1e-9), ("stable_rank", "stable_rank", 1e-9),
-             ("entropy", "entropy", 1e-9), ("sv_max", "sv_max", 1e-9)]
+             ("log_norm", "log_norm", 1e-9), ("log_spectral_norm", "log_spectral_norm", 1e-7), ("stable_rank", "stable_rank", 1e-7),
+             ("entropy", "entropy", 1e-7), ("sv_max", "sv_max", 1e-7)]
     worst = 0.0
     for longname, row in ref.items():
         i = ours[longname]

@@ -117,6 +117,35 @@ def test_contract_wide_and_tall(family, shape, dtype) -> None:
             np.testing.assert_allclose(s[small], want[small], rtol=0.05)
 
 
+def row_graded(rng: np.random.Generator, m: int, n: int) -> np.ndarray:
+    """Gaussian rows scaled by e^U(−3, 3): a few rows dominate every column's sums."""
+    return rng.standard_normal((m, n)) * np.exp(rng.uniform(-3, 3, (m, 1)))
+
+
+def shifted(rng: np.random.Generator, m: int, n: int) -> np.ndarray:
+    return rng.standard_normal((m, n)) + 0.3
+
+
+@pytest.mark.parametrize(
+    "shape", [(1024, 128), (2048, 512), (384, 1536), (20000, 48)], ids=lambda s: f"{s[0]}x{s[1]}"
+)
+@pytest.mark.parametrize(
+    "family", [gaussian, near_identity, power_law(0.5), shifted, row_graded, ill_conditioned], ids=lambda f: f.__name__
+)
+def test_float32_tall_contract(family, shape) -> None:
+    # Tall float32 matrices of at least 1024 rows take the single-precision Gram route when it is
+    # accurate enough (docs/DECISIONS.md §1): the contract holds against LAPACK in float64 on the
+    # same float32 values, in every layout, and spectrum() agrees to it.
+    rng = np.random.default_rng(shape[0] + shape[1])
+    a = family(rng, *shape).astype(np.float32)
+    want = lapack(a.astype(np.float64))
+    s = gsalign.singular_values(a)
+    assert s.dtype == np.float32
+    assert_within(s, want, 1e-6)
+    assert_within(gsalign.singular_values(np.asfortranarray(a)), want, 1e-6)
+    assert_within(gsalign.spectrum(a).sv, want, 1e-6)
+
+
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 @pytest.mark.parametrize("d", [8, 64, 256])
 def test_contract_near_identity_square(d: int, dtype) -> None:

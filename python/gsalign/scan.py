@@ -235,7 +235,11 @@ def scan(
         ``*.safetensors.index.json`` (or its directory); a mapping of names to numpy arrays or torch
         tensors (a ``state_dict``); or a ``torch.nn.Module``. Pickle-based files (``.pt``, ``.bin``)
         are refused: loading them runs arbitrary code. Storage types F64, F32, F16 and BF16 are
-        scanned (half precision is widened to float32); the spectra are computed in float64.
+        scanned (half precision is widened to float32). Spectra meet the accuracy contract of
+        ``singular_values`` for the storage type: float64 tensors in float64 arithmetic; float32
+        (and half) tensors in float64 too, except tall well-conditioned ones (embeddings, MLP
+        matrices), whose Gram product runs in float32 where that stays within 1e-6·s_1. The
+        ``ww_*`` metrics are computed from the spectrum in float64.
     pattern : str, optional
         A regular expression; only tensors whose name it matches (``re.search``) are scanned.
     charts : sequence of {"ls", "top", "metric"}
