@@ -426,25 +426,26 @@ fn single_condition_limit(tol: f64) -> f64 {
 /// [`SINGLE_PANEL_ROWS`] rows of A is multiplied in `f32` (twice the `f64` rate, read in place),
 /// and the panels' products are added in `f64`, so that rounding grows with the panel height,
 /// not with m. The diagonal, Σ_l a_li² (sums whose terms all have one sign, so whose `f32`
-/// rounding errors add up instead of cancelling), is summed in `f64` instead ([`column_squares`];
-/// m·k multiply–adds against m·k²/2). The scale 2^{−2·exponent} is applied to the `f64` sums.
+/// rounding errors add up instead of cancelling), is summed in `f64` instead, from each panel
+/// while it is in cache ([`add_column_squares`]; m·k multiply–adds against m·k²/2). The scale 2^{−2·exponent} is applied to the `f64` sums.
 fn gram_single(a: MatRef<'_, f32>, exponent: i32) -> Mat<f64> {
     let (rows, k) = a.shape();
     let height = rows.div_ceil(rows.div_ceil(SINGLE_PANEL_ROWS));
     let mut product = Mat::<f32>::zeros(k, k);
     let mut g = Mat::<f64>::zeros(k, k);
+    let mut diagonal = vec![0.0f64; k];
     for r0 in (0..rows).step_by(height) {
         let panel = a.subrows(r0, height.min(rows - r0));
         lower_gram(product.as_mut(), panel, Accum::Replace);
-        for j in 0..k {
-            let src = &product.col_as_slice(j)[j..];
-            for (d, &x) in g.col_as_slice_mut(j)[j..].iter_mut().zip(src) {
-                *d += x as f64;
-            }
-        }
+        pulp::Arch::new().dispatch(PanelSums {
+            panel,
+            product: product.as_ref(),
+            g: g.as_mut(),
+            diagonal: &mut diagonal,
+        });
     }
     let scale = 2f64.powi(-2 * exponent);
-    for (j, d) in column_squares(a).into_iter().enumerate() {
+    for (j, d) in diagonal.into_iter().enumerate() {
         g[(j, j)] = d;
         g.col_as_slice_mut(j)[j..]
             .iter_mut()
@@ -453,30 +454,67 @@ fn gram_single(a: MatRef<'_, f32>, exponent: i32) -> Mat<f64> {
     g
 }
 
-/// Σ_i a_ij² for every column j, in `f64` (exact products of `f32` entries), reading `a` in its
-/// memory order.
-fn column_squares(a: MatRef<'_, f32>) -> Vec<f64> {
+/// The `f64` sums of one panel of [`gram_single`]: g += product (lower half) and the column
+/// squares of the panel; plain loops, compiled inside a `pulp` dispatch so that they use the
+/// CPU's SIMD.
+struct PanelSums<'a> {
+    panel: MatRef<'a, f32>,
+    product: MatRef<'a, f32>,
+    g: MatMut<'a, f64>,
+    diagonal: &'a mut [f64],
+}
+
+impl pulp::WithSimd for PanelSums<'_> {
+    type Output = ();
+
+    #[inline(always)]
+    fn with_simd<S: pulp::Simd>(self, _: S) {
+        let PanelSums {
+            panel,
+            product,
+            mut g,
+            diagonal,
+        } = self;
+        add_column_squares(panel, diagonal);
+        for j in 0..product.ncols() {
+            let src = &product
+                .col(j)
+                .try_as_col_major()
+                .expect("column-major")
+                .as_slice()[j..];
+            let dst = g
+                .as_mut()
+                .col_mut(j)
+                .try_as_col_major_mut()
+                .expect("column-major");
+            for (d, &x) in dst.as_slice_mut()[j..].iter_mut().zip(src) {
+                *d += x as f64;
+            }
+        }
+    }
+}
+
+/// sums_j += Σ_i a_ij² for every column j, in `f64` (exact products of `f32` entries, added in
+/// row order), reading `a` in its memory order.
+#[inline(always)]
+fn add_column_squares(a: MatRef<'_, f32>, sums: &mut [f64]) {
     let square = |x: &f32| (*x as f64) * (*x as f64);
     if a.row_stride() == 1 {
-        (0..a.ncols())
-            .map(|j| {
-                let col = a.col(j).try_as_col_major().expect("unit row stride");
-                col.as_slice().iter().map(square).sum()
-            })
-            .collect()
+        for (j, s) in sums.iter_mut().enumerate() {
+            let col = a.col(j).try_as_col_major().expect("unit row stride");
+            *s += col.as_slice().iter().map(square).sum::<f64>();
+        }
     } else if a.col_stride() == 1 {
-        let mut sums = vec![0.0f64; a.ncols()];
         for i in 0..a.nrows() {
             let row = a.row(i).try_as_row_major().expect("unit column stride");
             for (s, x) in sums.iter_mut().zip(row.as_slice()) {
                 *s += square(x);
             }
         }
-        sums
     } else {
-        (0..a.ncols())
-            .map(|j| a.col(j).iter().map(square).sum())
-            .collect()
+        for (j, s) in sums.iter_mut().enumerate() {
+            *s += a.col(j).iter().map(square).sum::<f64>();
+        }
     }
 }
 
