@@ -1451,6 +1451,23 @@ mod tests {
             }
         }
 
+        /// Tall f32 matrices (the single-precision route where it applies): Auto within the f32
+        /// contract of the f64 SVD of the same values, whatever the row and column grading.
+        #[test]
+        fn tall_f32_meets_its_contract(seed in 0u64..1_000_000, m in 1024usize..1300, n in 4usize..64, rows in 0.0f64..4.0, cols in 0.0f64..2.0, shift in -0.5f64..0.5) {
+            let g = noise(seed, m, n);
+            let w = |i: usize, j: usize| ((i * 7919 + j * 104_729 + seed as usize) % 10_007) as f64 / 5_003.5 - 1.0;
+            let a = Mat::<f32>::from_fn(m, n, |i, j| {
+                ((g[(i, j)] + shift) * (rows * w(i, 1)).exp() * (cols * w(3, j)).exp()) as f32
+            });
+            let widened = Mat::<f64>::from_fn(m, n, |i, j| a[(i, j)] as f64);
+            let exact = singular_values(widened.as_ref(), Method::Svd).unwrap();
+            let auto = singular_values(a.as_ref(), Method::Auto).unwrap();
+            for (x, y) in auto.iter().zip(&exact) {
+                prop_assert!((*x as f64 - y).abs() <= f32::CONTRACT * exact[0], "{x} vs {y}");
+            }
+        }
+
         /// Auto agrees with the SVD to the f64 contract; r is scale invariant.
         #[test]
         fn auto_meets_the_contract(seed in 0u64..1_000_000, m in 1usize..20, n in 1usize..20, grade in 0.0f64..10.0, scale in -20.0f64..20.0) {
