@@ -1229,9 +1229,8 @@ mod tests {
     /// power law, column-graded by e^±1.
     fn kind_of_matrix(kind: usize, m: usize, n: usize, seed: u64) -> Mat<f32> {
         let g = noise(seed, m, n);
-        let u = |i: usize, j: usize| {
-            0.5 + ((i * 7919 + j * 104_729 + kind) % 10_007) as f64 / 10_007.0 - 0.5
-        };
+        // Deterministic values in [0, 1).
+        let u = |i: usize, j: usize| ((i * 7919 + j * 104_729 + kind) % 10_007) as f64 / 10_007.0;
         let rows: Vec<f64> = (0..m).map(|i| (6.0 * u(i, 1) - 3.0).exp()).collect();
         let cols: Vec<f64> = (0..n).map(|j| (2.0 * u(3, j) - 1.0).exp()).collect();
         Mat::from_fn(m, n, |i, j| {
