@@ -1339,7 +1339,7 @@ mod tests {
         assert!((52.0..53.0).contains(&limit), "{limit}");
         let (m, n) = (4096, 64);
         let mut admitted = 0;
-        // Column grading r^j spans s_1/s_k from about 15 to 110, across the limit.
+        // Column grading r^j spans s_1/s_k from about 13 to 200, across the limit.
         for (t, r) in [0.96f64, 0.95, 0.945, 0.94, 0.935, 0.93, 0.92]
             .into_iter()
             .enumerate()
