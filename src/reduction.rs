@@ -16,7 +16,7 @@
 //! * [`tridiagonalize`], step i (lower triangle only): the reflector H_i zeroes column i below
 //!   the subdiagonal, and one pass applies the rank-2 update A ← A − v·wᵀ − w·vᵀ of step i − 1
 //!   to each column and accumulates y = A·v of step i from it (each entry read and written
-//!   once), four columns at a time while the trailing order exceeds 128.
+//!   once), three columns at a time while the trailing order exceeds 128.
 //!
 //! Up to a size they beat faer's blocked reductions, which win beyond (docs/DECISIONS.md §3;
 //! [`crate::spectrum`] switches by size).
@@ -134,8 +134,15 @@ pub fn tridiagonalize(a: MatMut<'_, f64>) -> (Vec<f64>, Vec<f64>) {
     Arch::new().dispatch(SymmetricReduction { a })
 }
 
-/// Trailing order above which [`tridiagonalize`] updates four columns at a time.
-const FOUR_COLUMN_MIN: usize = 128;
+/// Trailing order above which [`tridiagonalize`] updates [`COLUMNS`] columns at a time.
+const MULTI_COLUMN_MIN: usize = 128;
+
+/// Columns updated at a time by [`update_dot_axpy_columns`] (at least two). Its splats and
+/// accumulators, 4·COLUMNS vectors, must leave registers for the rows: AVX2 has 16, and with four
+/// columns most splats were read from the stack; three were 6 % faster at k = 384 and 9-11 % at
+/// k = 160-256 (docs/DECISIONS.md §3).
+const COLUMNS: usize = 3;
+const _: () = assert!(COLUMNS >= 2);
 
 /// The symmetric reduction as a `pulp` kernel.
 struct SymmetricReduction<'a> {
@@ -176,37 +183,46 @@ impl WithSimd for SymmetricReduction<'_> {
             y[i + 1..].fill(0.0);
             let coef = |j: usize| if pending { (v[j], w[j]) } else { (0.0, 0.0) };
             let mut start = i + 1;
-            // Four columns at a time (the y_k, w_k, v_k, u_k of each row loaded once for four
-            // columns): their 4 × 4 diagonal block in scalars, the rows below it in SIMD.
-            while tau != 0.0 && n - i > FOUR_COLUMN_MIN && start + 4 <= n {
-                for jj in start..start + 4 {
+            // COLUMNS columns at a time (the y_k, w_k, v_k, u_k of each row loaded once for all
+            // of them): their diagonal block in scalars, the rows below it in SIMD.
+            while tau != 0.0 && n - i > MULTI_COLUMN_MIN && start + COLUMNS <= n {
+                // The block's contributions to y_start.. are summed in registers (fixed-size
+                // loops, unrolled), not through y in memory.
+                let mut block = [0.0f64; COLUMNS];
+                for l in 0..COLUMNS {
+                    let jj = start + l;
                     let c = column(a.as_mut(), jj, jj);
                     let (vj, wj) = coef(jj);
-                    for (r, x) in c.iter_mut().enumerate().take(start + 4 - jj) {
+                    let uj = u[jj];
+                    for r in 0..COLUMNS - l {
                         let row = jj + r;
-                        *x -= vj * w[row] + wj * v[row];
-                        y[jj] += *x * u[row];
+                        let x = c[r] - (vj * w[row] + wj * v[row]);
+                        c[r] = x;
+                        block[l] += x * u[row];
                         if r > 0 {
-                            y[row] += u[jj] * *x;
+                            block[l + r] += uj * x;
                         }
                     }
                 }
-                let below = start + 4;
+                for (l, b) in block.iter().enumerate() {
+                    y[start + l] += b;
+                }
+                let below = start + COLUMNS;
                 if below < n {
-                    let ab = [0, 1, 2, 3].map(|l| coef(start + l));
-                    let dots = update_dot_axpy4(
+                    let ab: [_; COLUMNS] = std::array::from_fn(|l| coef(start + l));
+                    let dots = update_dot_axpy_columns(
                         simd,
-                        four_columns(a.as_mut(), start, below),
+                        columns(a.as_mut(), start, below),
                         ab,
                         (&w[below..], &v[below..], &u[below..]),
                         &mut y[below..],
-                        [0, 1, 2, 3].map(|l| u[start + l]),
+                        std::array::from_fn(|l| u[start + l]),
                     );
                     for (l, d) in dots.iter().enumerate() {
                         y[start + l] += d;
                     }
                 }
-                start += 4;
+                start += COLUMNS;
             }
             for j in start..n {
                 let c = column(a.as_mut(), j, j);
@@ -244,15 +260,17 @@ impl WithSimd for SymmetricReduction<'_> {
     }
 }
 
-/// Columns j..j+4 of `a` from row `from` on, as four slices.
+/// Columns j..j+W of `a` from row `from` on, as W slices.
 #[inline(always)]
-fn four_columns(a: MatMut<'_, f64>, j: usize, from: usize) -> [&mut [f64]; 4] {
-    let (_, rest) = a.split_at_col_mut(j);
-    let (c0, rest) = rest.split_at_col_mut(1);
-    let (c1, rest) = rest.split_at_col_mut(1);
-    let (c2, rest) = rest.split_at_col_mut(1);
-    let (c3, _) = rest.split_at_col_mut(1);
-    [c0, c1, c2, c3].map(|c| column(c, 0, from))
+fn columns<const W: usize>(a: MatMut<'_, f64>, j: usize, from: usize) -> [&mut [f64]; W] {
+    let (_, mut rest) = a.split_at_col_mut(j);
+    let mut cols = [const { None }; W];
+    for slot in &mut cols {
+        let (c, tail) = rest.split_at_col_mut(1);
+        *slot = Some(column(c, 0, from));
+        rest = tail;
+    }
+    cols.map(|c| c.expect("W columns"))
 }
 
 /// Column j of `a` from row `from` on, as a slice.
@@ -449,66 +467,69 @@ fn update_dot_axpy<S: Simd>(
     simd.reduce_sum_f64s(simd.add_f64s(acc0, acc1)) + tail
 }
 
-/// For four columns c_l (l = 0…3) at once: c_l ← c_l − a_l·x − b_l·z (the rank-2 update),
+/// For W columns c_l (l = 0…W−1) at once: c_l ← c_l − a_l·x − b_l·z (the rank-2 update),
 /// returns the dots c_l·u and does y ← y + Σ_l s_l·c_l, over the length of y.
 #[inline(always)]
-fn update_dot_axpy4<S: Simd>(
+fn update_dot_axpy_columns<S: Simd, const W: usize>(
     simd: S,
-    cols: [&mut [f64]; 4],
-    ab: [(f64, f64); 4],
+    cols: [&mut [f64]; W],
+    ab: [(f64, f64); W],
     (x, z, u): (&[f64], &[f64], &[f64]),
     y: &mut [f64],
-    s: [f64; 4],
-) -> [f64; 4] {
+    s: [f64; W],
+) -> [f64; W] {
     let n = y.len();
-    let [c0, c1, c2, c3] = cols;
-    let (c0h, c0t) = S::as_mut_simd_f64s(&mut c0[..n]);
-    let (c1h, c1t) = S::as_mut_simd_f64s(&mut c1[..n]);
-    let (c2h, c2t) = S::as_mut_simd_f64s(&mut c2[..n]);
-    let (c3h, c3t) = S::as_mut_simd_f64s(&mut c3[..n]);
+    let mut heads = [const { None }; W];
+    let mut tails = [const { None }; W];
+    for (l, c) in cols.into_iter().enumerate() {
+        let (h, t) = S::as_mut_simd_f64s(&mut c[..n]);
+        heads[l] = Some(h);
+        tails[l] = Some(t);
+    }
     let (xh, xt) = S::as_simd_f64s(&x[..n]);
     let (zh, zt) = S::as_simd_f64s(&z[..n]);
     let (uh, ut) = S::as_simd_f64s(&u[..n]);
     let (yh, yt) = S::as_mut_simd_f64s(y);
     let len = yh.len();
-    let ch = [
-        &mut c0h[..len],
-        &mut c1h[..len],
-        &mut c2h[..len],
-        &mut c3h[..len],
-    ];
+    let ch = heads.map(|h| &mut h.expect("W columns")[..len]);
     let (xh, zh, uh) = (&xh[..len], &zh[..len], &uh[..len]);
     // Splats by index, not by `array::map`: a closure there is not inlined into the SIMD
     // context, and its intrinsics become out-of-line calls.
-    let mut av = [simd.splat_f64s(0.0); 4];
+    let mut av = [simd.splat_f64s(0.0); W];
     let mut bv = av;
     let mut sv = av;
-    for l in 0..4 {
+    for l in 0..W {
         av[l] = simd.splat_f64s(-ab[l].0);
         bv[l] = simd.splat_f64s(-ab[l].1);
         sv[l] = simd.splat_f64s(s[l]);
     }
-    let mut acc = [simd.splat_f64s(0.0); 4];
+    let mut acc = [simd.splat_f64s(0.0); W];
     for k in 0..len {
         let (xk, zk, uk) = (xh[k], zh[k], uh[k]);
-        let mut c = [xk; 4];
-        for l in 0..4 {
+        let mut c = [xk; W];
+        for l in 0..W {
             c[l] = simd.mul_add_e_f64s(bv[l], zk, simd.mul_add_e_f64s(av[l], xk, ch[l][k]));
             ch[l][k] = c[l];
             acc[l] = simd.mul_add_e_f64s(c[l], uk, acc[l]);
         }
-        // Two partial sums for y_k: a chain of two multiply-adds and an add, not four.
-        let y01 = simd.mul_add_e_f64s(sv[1], c[1], simd.mul_add_e_f64s(sv[0], c[0], yh[k]));
-        let y23 = simd.mul_add_e_f64s(sv[3], c[3], simd.mul_f64s(sv[2], c[2]));
-        yh[k] = simd.add_f64s(y01, y23);
+        // Two partial sums for y_k (even and odd l): chains half as long.
+        let mut even = yh[k];
+        let mut odd = simd.mul_f64s(sv[1], c[1]);
+        for l in (0..W).step_by(2) {
+            even = simd.mul_add_e_f64s(sv[l], c[l], even);
+        }
+        for l in (3..W).step_by(2) {
+            odd = simd.mul_add_e_f64s(sv[l], c[l], odd);
+        }
+        yh[k] = simd.add_f64s(even, odd);
     }
-    let mut dots = [0.0; 4];
-    for l in 0..4 {
+    let mut dots = [0.0; W];
+    for l in 0..W {
         dots[l] = simd.reduce_sum_f64s(acc[l]);
     }
-    let ct = [c0t, c1t, c2t, c3t];
+    let ct = tails.map(|t| t.expect("W columns"));
     for (k, yk) in yt.iter_mut().enumerate() {
-        for l in 0..4 {
+        for l in 0..W {
             let c = &mut ct[l][k];
             *c -= ab[l].0 * xt[k] + ab[l].1 * zt[k];
             dots[l] += *c * ut[k];
@@ -633,7 +654,7 @@ mod tests {
 
     /// The kernels are generic over the SIMD width: the scalar backend and AVX2 (where the CPU
     /// has it) give the same spectra as the dispatched (widest) one, on sizes with and without
-    /// SIMD tails and above the four-column threshold of [`tridiagonalize`].
+    /// SIMD tails and above the multi-column threshold of [`tridiagonalize`].
     #[test]
     fn every_simd_width_gives_the_same_spectra() {
         let mut st = 5u64;
