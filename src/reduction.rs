@@ -492,6 +492,10 @@ fn update_dot_axpy_columns<S: Simd, const W: usize>(
     let (yh, yt) = S::as_mut_simd_f64s(y);
     let len = yh.len();
     let ch = heads.map(|h| &mut h.expect("W columns")[..len]);
+    // Lets the compiler drop the bounds checks of ch[l][k] for k < len in the loop below.
+    for c in &ch {
+        assert_eq!(c.len(), len);
+    }
     let (xh, zh, uh) = (&xh[..len], &zh[..len], &uh[..len]);
     // Splats by index, not by `array::map`: a closure there is not inlined into the SIMD
     // context, and its intrinsics become out-of-line calls.
