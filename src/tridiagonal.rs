@@ -147,7 +147,7 @@ fn shift(p: f64, e2: f64, q: f64) -> f64 {
 }
 
 /// The state of one root-free implicit sweep with shift σ (shared by the QL and QR directions):
-/// the rotation (c, s), γ, p = γ²/c (or c_prev·e² when c = 0) and q = p/γ.
+/// the rotation (c, s), γ, p = γ²/c (or c_prev·e² when c = 0), q = p/γ and t = 1/p.
 struct Sweep {
     sigma: f64,
     c: f64,
@@ -155,19 +155,22 @@ struct Sweep {
     gamma: f64,
     p: f64,
     q: f64,
+    t: f64,
 }
 
 impl Sweep {
     /// A sweep with shift `sigma` starting from the diagonal entry `d_start` at the far end.
     fn new(sigma: f64, d_start: f64) -> Self {
         let gamma = d_start - sigma;
+        let p = gamma * gamma;
         Sweep {
             sigma,
             c: 1.0,
             s: 0.0,
             gamma,
-            p: gamma * gamma,
+            p,
             q: gamma,
+            t: 1.0 / p,
         }
     }
 
@@ -178,25 +181,34 @@ impl Sweep {
     /// The textbook step (c′ = p/r, s′ = e²/r with r = p + e², γ′ = c′(α − σ) − s′γ,
     /// p′ = γ′²/c′) chains two divisions from p to p′. With q = γ/c = p/γ it reads
     /// q′ = (α − σ) − e²/q, γ′ = c′·q′, p′ = c′·q′² (q runs the pivots of T − σI, a recurrence
-    /// of its own): the paths p → p′ and q → q′ each hold one division, so the latency-bound
-    /// step is about 1.5x shorter. Where c′ = 0 or q′² overflows, the textbook step (and q from
-    /// it).
+    /// of one division and one subtraction), and in t = 1/p the other recurrence holds no
+    /// division: u = 1 + e²·t = 1/c′ and t′ = u/q′² (with g = 1/q′, a division fed by the q
+    /// recurrence but not feeding it), while c′ = 1/u is off both paths. The step is then
+    /// bound by the q recurrence's latency: 1.1x faster at k = 384 than with a division on the
+    /// path of p as well (docs/DECISIONS.md §3). Where c′ = 0, q′ = 0 or a value overflows, the
+    /// textbook step (and q, t from it).
     #[inline(always)]
     fn step(&mut self, e2: f64, alpha: f64) -> (f64, f64) {
-        let r = self.p + e2;
-        let e_prev = self.s * r;
+        let e_prev = self.s * (self.p + e2);
         let old_c = self.c;
-        let inv_r = 1.0 / r;
-        let q = (alpha - self.sigma) - e2 / self.q;
-        self.c = self.p * inv_r;
-        self.s = e2 * inv_r;
         let old_gamma = self.gamma;
-        let p = self.c * (q * q);
-        if self.c != 0.0 && p.is_finite() {
-            self.gamma = self.c * q;
+        let u = 1.0 + e2 * self.t;
+        let c = 1.0 / u;
+        let q = (alpha - self.sigma) - e2 / self.q;
+        let g = 1.0 / q;
+        let t = u * (g * g);
+        let p = c * (q * q);
+        if c != 0.0 && p.is_finite() && g.is_finite() && t.is_normal() {
+            self.c = c;
+            self.s = (e2 * self.t) * c;
+            self.gamma = c * q;
             self.p = p;
             self.q = q;
+            self.t = t;
         } else {
+            let r = self.p + e2;
+            self.c = self.p / r;
+            self.s = e2 / r;
             self.gamma = self.c * (alpha - self.sigma) - self.s * old_gamma;
             self.p = if self.c != 0.0 {
                 self.gamma * self.gamma / self.c
@@ -208,6 +220,7 @@ impl Sweep {
             } else {
                 f64::INFINITY
             };
+            self.t = 1.0 / self.p;
         }
         (e_prev, old_gamma + (alpha - self.gamma))
     }
