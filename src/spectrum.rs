@@ -58,6 +58,12 @@ pub trait Element: Copy + Send + Sync + 'static {
     fn single(a: MatRef<'_, Self>) -> Option<MatRef<'_, f32>>;
     /// Tolerance of the accuracy contract, relative to s_1: 1e-12 for `f64`, 1e-6 for `f32`.
     const CONTRACT: f64;
+    /// Whether the `f64` routes take the entries unscaled: true for `f32`, whose range sits well
+    /// inside that of `f64` (|x| < 2^128, so products and their sums stay below 2^300; nonzero
+    /// |x| ≥ 2^−149, so products stay above 2^−300, normal numbers). The input is then not read
+    /// once more to find its scale and to check it: the routes check their own `f64` data
+    /// instead (see [`Scaled`]).
+    const UNSCALED: bool;
 }
 
 impl Element for f64 {
@@ -71,6 +77,7 @@ impl Element for f64 {
         None
     }
     const CONTRACT: f64 = 1e-12;
+    const UNSCALED: bool = false;
 }
 
 impl Element for f32 {
@@ -84,6 +91,7 @@ impl Element for f32 {
         Some(a)
     }
     const CONTRACT: f64 = 1e-6;
+    const UNSCALED: bool = true;
 }
 
 /// How singular values are computed.
@@ -222,12 +230,21 @@ fn max_abs<T: Element>(a: MatRef<'_, T>) -> (f64, bool) {
     (amax, check.iter().all(|c| *c == 0.0))
 }
 
-/// A matrix checked for the routes: oriented tall (rows ≥ cols, wide matrices transposed), every
-/// entry finite, with the exact power of two 2^{−exponent} that brings its largest entry into
-/// [1, 2). Both routes work on the scaled matrix: the scaling is exact and keeps the Gram product
-/// and the SVD's iterations away from overflow and underflow (entries near 1e±300, subnormals).
+/// A matrix prepared for the routes: oriented tall (rows ≥ cols, wide matrices transposed), with
+/// the exact power of two 2^{−exponent} that brings its largest entry into [1, 2). Both routes
+/// work on the scaled matrix: the scaling is exact and keeps the Gram product and the SVD's
+/// iterations away from overflow and underflow (entries near 1e±300, subnormals).
+///
+/// When [`Element::UNSCALED`] (`f32`), the exponent is 0 and the entries are not checked here:
+/// the routes check what they compute from them in `f64` ([`Scaled::check_gram`],
+/// [`Scaled::check_workspace`]), in which a NaN or an infinity cannot vanish. Every diagonal
+/// entry of the Gram product is a sum Σ_i a_ij² of terms of one sign, so it is finite exactly
+/// when column j is; the SVD's workspace holds every entry. Either way the error, and the entry
+/// it names, are those the check up front gives (the first non-finite entry, column-major).
 struct Scaled<'a, T> {
     a: MatRef<'a, T>,
+    /// Whether `a` is the input transposed (the input was wide).
+    transposed: bool,
     /// The singular values of the input are those of the scaled matrix times 2^exponent.
     exponent: i32,
     /// 2^{−exponent} as two exact factors (one of them is 1 unless the largest entry is
@@ -260,10 +277,42 @@ impl<T: Element> Scaled<'_, T> {
             }
         }
     }
+
+    /// The error for the input's first non-finite entry (column-major, in the input's
+    /// orientation); one must exist.
+    fn non_finite(&self, arg: &str, index: usize) -> Error {
+        let (i, j) = first_non_finite(self.a).expect("a non-finite entry exists");
+        let (row, col) = if self.transposed { (j, i) } else { (i, j) };
+        Error::NonFinite {
+            arg: arg.into(),
+            index,
+            row,
+            col,
+        }
+    }
+
+    /// For unchecked entries ([`Element::UNSCALED`]): an error when the Gram matrix `g` (its
+    /// diagonal Σ_i a_ij²) shows a non-finite entry.
+    fn check_gram(&self, g: MatRef<'_, f64>, arg: &str, index: usize) -> Result<()> {
+        if T::UNSCALED && !(0..g.nrows()).all(|j| g[(j, j)].is_finite()) {
+            return Err(self.non_finite(arg, index));
+        }
+        Ok(())
+    }
+
+    /// For unchecked entries ([`Element::UNSCALED`]): an error when the SVD's workspace `w` (the
+    /// entries in `f64`) holds a non-finite entry.
+    fn check_workspace(&self, w: MatRef<'_, f64>, arg: &str, index: usize) -> Result<()> {
+        if T::UNSCALED && !w.is_all_finite() {
+            return Err(self.non_finite(arg, index));
+        }
+        Ok(())
+    }
 }
 
 /// Checks `a` (non-empty, finite: errors name `arg`, `index` and the first bad entry in
-/// column-major order) and finds its scale, in one pass in the input's memory order.
+/// column-major order) and finds its scale, in one pass in the input's memory order; for
+/// [`Element::UNSCALED`] types, only that it is non-empty (see [`Scaled`]).
 fn scaled<'a, T: Element>(a: MatRef<'a, T>, arg: &str, index: usize) -> Result<Scaled<'a, T>> {
     let (m, n) = a.shape();
     if m == 0 || n == 0 {
@@ -274,29 +323,27 @@ fn scaled<'a, T: Element>(a: MatRef<'a, T>, arg: &str, index: usize) -> Result<S
             cols: n,
         });
     }
-    let a = if m < n { a.transpose() } else { a };
+    let transposed = m < n;
+    let a = if transposed { a.transpose() } else { a };
+    let mut s = Scaled {
+        a,
+        transposed,
+        exponent: 0,
+        factors: (1.0, 1.0),
+    };
+    if T::UNSCALED {
+        return Ok(s);
+    }
     let (amax, finite) = max_abs(a);
     if !finite {
-        let (i, j) = first_non_finite(a).expect("a non-finite entry exists");
-        let (row, col) = if m < n { (j, i) } else { (i, j) };
-        return Err(Error::NonFinite {
-            arg: arg.into(),
-            index,
-            row,
-            col,
-        });
+        return Err(s.non_finite(arg, index));
     }
-    let exponent = if amax == 0.0 {
-        0
-    } else {
-        binary_exponent(amax)
-    };
-    let half = -exponent / 2;
-    Ok(Scaled {
-        a,
-        exponent,
-        factors: (2f64.powi(half), 2f64.powi(-exponent - half)),
-    })
+    if amax != 0.0 {
+        s.exponent = binary_exponent(amax);
+        let half = -s.exponent / 2;
+        s.factors = (2f64.powi(half), 2f64.powi(-s.exponent - half));
+    }
+    Ok(s)
 }
 
 /// The scaled matrix as an `f64` column-major workspace, for the SVD route (which overwrites it).
@@ -397,10 +444,12 @@ const SINGLE_MIN_PANELS: usize = 4;
 /// are rarely that well conditioned and would pay for the attempt twice.
 const SINGLE_MIN_ASPECT: usize = 2;
 
-/// Largest |exponent| (the binary exponent of max |a_ij|) for which [`gram_single`] multiplies
-/// the unscaled entries: panel sums stay below 2^{2·50+10} ≪ `f32::MAX`, and products of entries
-/// near the largest stay above 2^{−100}, normal numbers (smaller products that underflow are far
-/// below the rounding error of the sums).
+/// Largest |e| (e the binary exponent of max |a_ij|) for which the single-precision Gram route
+/// keeps the product of the unscaled entries that [`gram_single`] forms: its panel sums stay below
+/// 2^{2·50+10} ≪ `f32::MAX`, and products of entries near the largest stay above 2^{−100},
+/// normal numbers (smaller products that underflow are far below the rounding error of the
+/// sums). Checked afterwards on the `f64` diagonal, from max|a_ij|² ≤ max_j G_jj ≤
+/// m·max|a_ij|² ([`single_gram_values`]).
 const SINGLE_MAX_EXPONENT: i32 = 50;
 
 /// Constant c in the error model |δs_i| ≤ c·ε₃₂·s_1²/(2·s_i) of [`gram_single`] followed by
@@ -424,15 +473,15 @@ fn single_condition_limit(tol: f64) -> f64 {
     (2.0 * tol / f32::EPSILON as f64 - 1.0) / SINGLE_ERROR_CONSTANT
 }
 
-/// The lower half of the Gram matrix WᵀW (k × k) of W = 2^{−exponent}·A, A with `f32` entries,
-/// in single-precision arithmetic where the work is: every panel of at most
+/// The lower half of the Gram matrix AᵀA (k × k) of A with `f32` entries, in single-precision
+/// arithmetic where the work is: every panel of at most
 /// [`SINGLE_PANEL_ROWS`] rows of A is multiplied in `f32` (twice the `f64` rate, read in place),
 /// and the panels' products are added in `f64`, so that rounding grows with the panel height,
 /// not with m. The diagonal, Σ_l a_li² (sums whose terms all have one sign, so whose `f32`
 /// rounding errors add up instead of cancelling), is summed in `f64` instead, from each panel
-/// while it is in cache ([`add_column_squares`]; m·k multiply–adds against m·k²/2). The scale
-/// 2^{−2·exponent} is applied to the `f64` sums.
-fn gram_single(a: MatRef<'_, f32>, exponent: i32) -> Mat<f64> {
+/// while it is in cache ([`add_column_squares`]; m·k multiply–adds against m·k²/2). The entries
+/// are not scaled: the caller checks their range on the diagonal ([`SINGLE_MAX_EXPONENT`]).
+fn gram_single(a: MatRef<'_, f32>) -> Mat<f64> {
     let (rows, k) = a.shape();
     let height = rows.div_ceil(rows.div_ceil(SINGLE_PANEL_ROWS));
     let mut product = Mat::<f32>::zeros(k, k);
@@ -448,12 +497,8 @@ fn gram_single(a: MatRef<'_, f32>, exponent: i32) -> Mat<f64> {
             diagonal: &mut diagonal,
         });
     }
-    let scale = 2f64.powi(-2 * exponent);
     for (j, d) in diagonal.into_iter().enumerate() {
         g[(j, j)] = d;
-        g.col_as_slice_mut(j)[j..]
-            .iter_mut()
-            .for_each(|x| *x *= scale);
     }
     g
 }
@@ -525,9 +570,10 @@ fn add_column_squares(a: MatRef<'_, f32>, sums: &mut [f64]) {
 /// The single-precision Gram route of [`Method::Auto`], tried first for `f32` matrices at least
 /// [`SINGLE_MIN_ASPECT`] times taller than wide, of at least [`SINGLE_MIN_PANELS`] panels, with
 /// their largest entry within 2^±[`SINGLE_MAX_EXPONENT`], under a contract `tol` that admits it:
-/// the descending singular values of the scaled matrix when s_1/s_k of its eigenvalues is within
+/// the descending singular values when s_1/s_k of its eigenvalues is within
 /// [`single_condition_limit`]; `None` when the route does not apply or they fail (the `f64`
-/// routes then start afresh).
+/// routes then start afresh). The entries are those of an [`Element::UNSCALED`] type, unscaled
+/// and unchecked: a non-finite one is reported from the Gram diagonal.
 fn single_gram_values<T: Element>(
     s: &Scaled<'_, T>,
     tol: f64,
@@ -539,14 +585,17 @@ fn single_gram_values<T: Element>(
     };
     let (rows, k) = a.shape();
     let limit = single_condition_limit(tol);
-    if rows < SINGLE_MIN_ASPECT * k
-        || rows < SINGLE_MIN_PANELS * SINGLE_PANEL_ROWS
-        || limit < 2.0
-        || s.exponent.abs() > SINGLE_MAX_EXPONENT
-    {
+    if rows < SINGLE_MIN_ASPECT * k || rows < SINGLE_MIN_PANELS * SINGLE_PANEL_ROWS || limit < 2.0 {
         return Ok(None);
     }
-    let lambda = gram_eigenvalues(gram_single(a, s.exponent), arg, index)?;
+    let g = gram_single(a);
+    s.check_gram(g.as_ref(), arg, index)?;
+    let largest = (0..k).fold(0.0f64, |m, j| m.max(g[(j, j)]));
+    let range = 2f64.powi(2 * SINGLE_MAX_EXPONENT);
+    if largest > range || largest < rows as f64 / range {
+        return Ok(None);
+    }
+    let lambda = gram_eigenvalues(g, arg, index)?;
     let (lo, hi) = (lambda[0], lambda[k - 1]);
     Ok((lo > 0.0 && hi.sqrt() / lo.sqrt() <= limit)
         .then(|| lambda.iter().rev().map(|&l| l.max(0.0).sqrt()).collect()))
@@ -822,7 +871,11 @@ pub(crate) fn singular_values_f64<T: Element>(
     index: usize,
 ) -> Result<Vec<f64>> {
     let s = scaled(a, arg, index)?;
-    let svd = || svd_values(workspace(&s).as_mut(), arg, index);
+    let svd = || {
+        let mut w = workspace(&s);
+        s.check_workspace(w.as_ref(), arg, index)?;
+        svd_values(w.as_mut(), arg, index)
+    };
     let single = match method {
         Method::Auto => single_gram_values(&s, T::CONTRACT, arg, index)?,
         Method::Gram | Method::Svd => None,
@@ -833,6 +886,7 @@ pub(crate) fn singular_values_f64<T: Element>(
         (Method::Gram | Method::Auto, None) => {
             let rows = s.a.nrows();
             let g = gram(&s);
+            s.check_gram(g.as_ref(), arg, index)?;
             if method == Method::Auto && !gram_may_be_accurate(g.as_ref(), rows, T::CONTRACT) {
                 svd()?
             } else {
@@ -1148,6 +1202,55 @@ mod tests {
     }
 
     #[test]
+    fn unscaled_f32_entries_are_checked_by_every_route() {
+        // f32 input is checked on the routes' f64 data (the Gram diagonal, the SVD workspace):
+        // every route, orientation and kind of bad entry must name the entry a check up front
+        // names, the first non-finite one in column-major order (of the input's orientation
+        // when it is tall, of its transpose when wide).
+        let tall = kind_of_matrix(0, 1024, 64, 5); // the single-precision Gram route
+        let square = kind_of_matrix(0, 48, 48, 6); // the f64 Gram route
+        for base in [tall.clone(), tall.transpose().to_owned(), square] {
+            let (m, n) = base.shape();
+            for (bad, spots) in [
+                (f32::NAN, vec![(m - 1, n - 1)]),
+                (f32::INFINITY, vec![(0, n / 2), (m / 2, 0)]),
+                (f32::NEG_INFINITY, vec![(m / 3, n - 1), (m - 1, n / 3)]),
+            ] {
+                let mut a = base.clone();
+                for &(i, j) in &spots {
+                    a[(i, j)] = bad;
+                }
+                // The expected entry: first in column-major order of the tall orientation.
+                let key = |&(i, j): &(usize, usize)| if m < n { (i, j) } else { (j, i) };
+                let &(row, col) = spots.iter().min_by_key(|p| key(p)).unwrap();
+                for method in [Method::Auto, Method::Gram, Method::Svd] {
+                    assert_eq!(
+                        singular_values_f64(a.as_ref(), method, "w", 3),
+                        Err(Error::NonFinite {
+                            arg: "w".into(),
+                            index: 3,
+                            row,
+                            col
+                        }),
+                        "{m}x{n} {bad} {method:?}"
+                    );
+                }
+            }
+        }
+        // Unscaled f32 towards the ends of its normal range: the same spectra times the exact
+        // powers of two, whichever route each scale takes.
+        let base = singular_values(tall.as_ref(), Method::Auto).unwrap();
+        for e in [-100, -60, -40, 40, 60, 100, 120] {
+            let f = 2f32.powi(e / 2) * 2f32.powi(e - e / 2);
+            let a = Mat::<f32>::from_fn(1024, 64, |i, j| tall[(i, j)] * f);
+            let sv = singular_values(a.as_ref(), Method::Auto).unwrap();
+            for (x, y) in sv.iter().zip(&base) {
+                assert!(((x / f) - y).abs() <= 2e-6 * base[0], "2^{e}: {x} vs {y}");
+            }
+        }
+    }
+
+    #[test]
     fn errors_name_the_matrix() {
         let mut a = noise(1, 3, 3);
         a[(1, 2)] = f64::NAN;
@@ -1273,7 +1376,7 @@ mod tests {
                 let exact = singular_values(widened.as_ref(), Method::Svd).unwrap();
                 let (s1, kappa) = (exact[0], exact[0] / exact[n - 1]);
                 // The route itself: its error model holds on every kind, accepted or not.
-                let lambda = gram_eigenvalues(gram_single(a.as_ref(), 0), "a", 0).unwrap();
+                let lambda = gram_eigenvalues(gram_single(a.as_ref()), "a", 0).unwrap();
                 let single: Vec<f64> = lambda.iter().rev().map(|&l| l.max(0.0).sqrt()).collect();
                 let err = single
                     .iter()
@@ -1320,7 +1423,7 @@ mod tests {
             });
             let widened = Mat::<f64>::from_fn(1024, 128, |i, j| a[(i, j)] as f64);
             let exact = singular_values(widened.as_ref(), Method::Svd).unwrap();
-            let lambda = gram_eigenvalues(gram_single(a.as_ref(), 0), "a", 0).unwrap();
+            let lambda = gram_eigenvalues(gram_single(a.as_ref()), "a", 0).unwrap();
             let model = f32::EPSILON as f64 * exact[0] * exact[0] / exact[127] / 2.0;
             for (l, y) in lambda.iter().rev().zip(&exact) {
                 assert!(
