@@ -254,10 +254,10 @@ pub fn fit_ls(sv: &[f64], window: Window) -> Result<Fit> {
 /// doubling the upper end until R(hi) ≥ r; Newton steps f/R′, bisection when a step leaves the
 /// bracket; stop at |f| ≤ 4ε|r| or a relative step ≤ 1e−13.
 fn invert_top_radial(k: usize, r: f64) -> f64 {
-    let rr = |a: f64| orbit::top_radial_unchecked(k, a);
+    let curve = orbit::TopRadialCurve::new(k);
     let (mut lo, mut hi) = (0.0f64, 1.0f64);
     let mut doublings = 0;
-    while rr(hi) < r {
+    while curve.value(hi) < r {
         lo = hi;
         hi *= 2.0;
         doublings += 1;
@@ -267,7 +267,8 @@ fn invert_top_radial(k: usize, r: f64) -> f64 {
     }
     let mut x = 0.5 * (lo + hi);
     for _ in 0..200 {
-        let f = rr(x) - r;
+        let (value, slope) = curve.value_and_slope(x);
+        let f = value - r;
         if f.abs() <= 4.0 * f64::EPSILON * r.abs() {
             return x;
         }
@@ -276,7 +277,6 @@ fn invert_top_radial(k: usize, r: f64) -> f64 {
         } else {
             hi = x;
         }
-        let slope = orbit::log_moments(k, 2.0 * x).0;
         let newton = x - f / slope;
         let next = if slope > 0.0 && newton > lo && newton < hi {
             newton

@@ -420,13 +420,85 @@ pub(crate) fn top_radial_unchecked(d: usize, alpha: f64) -> f64 {
         return half_log_d;
     }
     let r = if d <= DIRECT_SUM_MAX {
-        let s = neumaier_sum((2..=d).map(|i| (-beta * (i as f64).ln()).exp_m1()));
-        -0.5 * (s / d as f64).ln_1p()
+        direct_radial(
+            d,
+            neumaier_sum((2..=d).map(|i| (-beta * (i as f64).ln()).exp_m1())),
+        )
     } else {
         half_log_d - 0.5 * log_h(d, beta)
     };
-    // `+ 0.0` turns the −0.0 of α = 0 into +0.0.
+    clamp_radial(r, half_log_d)
+}
+
+/// R_d = −½ log1p(s/d) from the direct sum s = Σ_{i≥2} expm1(−β log i).
+fn direct_radial(d: usize, s: f64) -> f64 {
+    -0.5 * (s / d as f64).ln_1p()
+}
+
+/// R clamped to its range [0, ½ log d]; `+ 0.0` turns the −0.0 of α = 0 into +0.0.
+fn clamp_radial(r: f64, half_log_d: f64) -> f64 {
     r.clamp(0.0, half_log_d) + 0.0
+}
+
+/// The top-radial chart R_d and its slope R′_d(α) = E_{p(α)}[log i] of one width d at many α
+/// (the chart inversion's Newton steps). For d ≤ [`DIRECT_SUM_MAX`] the logarithms log i are
+/// computed once, and an evaluation of both costs two exponentials per rank (against one
+/// logarithm and one exponential for R, and three logarithms and one exponential for the slope,
+/// each time); beyond, the O(1) evaluations of [`top_radial`] and [`log_rank_mean`]. The value is
+/// [`top_radial`]'s, bit for bit (the same terms, summed in the same order).
+pub(crate) struct TopRadialCurve {
+    d: usize,
+    /// log i for i = 2..=d, when d ≤ [`DIRECT_SUM_MAX`].
+    log_ranks: Option<Vec<f64>>,
+}
+
+impl TopRadialCurve {
+    /// The curve of width `d` ≥ 1.
+    pub(crate) fn new(d: usize) -> Self {
+        let log_ranks = (d <= DIRECT_SUM_MAX).then(|| (2..=d).map(|i| (i as f64).ln()).collect());
+        TopRadialCurve { d, log_ranks }
+    }
+
+    /// log i for i = 2..=d when the direct sums apply at exponent β (finite; d ≥ 2).
+    fn direct(&self, beta: f64) -> Option<&[f64]> {
+        self.log_ranks
+            .as_deref()
+            .filter(|_| self.d > 1 && beta != f64::INFINITY)
+    }
+
+    /// R_d(α) for α ≥ 0.
+    pub(crate) fn value(&self, alpha: f64) -> f64 {
+        let beta = 2.0 * alpha;
+        let Some(logs) = self.direct(beta) else {
+            return top_radial_unchecked(self.d, alpha);
+        };
+        let s = neumaier_sum(logs.iter().map(|&l| (-beta * l).exp_m1()));
+        clamp_radial(direct_radial(self.d, s), 0.5 * (self.d as f64).ln())
+    }
+
+    /// (R_d(α), R′_d(α)) for α ≥ 0, in one pass over the ranks.
+    pub(crate) fn value_and_slope(&self, alpha: f64) -> (f64, f64) {
+        let d = self.d;
+        let beta = 2.0 * alpha;
+        let Some(logs) = self.direct(beta) else {
+            return (top_radial_unchecked(d, alpha), log_moments(d, beta).0);
+        };
+        // Σ_{i≥2} expm1(−β log i) for R; Σ_i w_i and Σ_i w_i log i (w_1 = 1) for the slope.
+        let (mut s, mut z, mut m) = (NeumaierSum::new(), NeumaierSum::new(), NeumaierSum::new());
+        z.add(1.0);
+        for &l in logs {
+            let x = -beta * l;
+            s.add(x.exp_m1());
+            let w = x.exp();
+            z.add(w);
+            m.add(w * l);
+        }
+        let half_log_d = 0.5 * (d as f64).ln();
+        (
+            clamp_radial(direct_radial(d, s.value()), half_log_d),
+            m.value() / z.value(),
+        )
+    }
 }
 
 /// Slope of the top-radial chart R′(α) = E_{p(α)}[log i] (nats per unit α), positive and
@@ -738,6 +810,33 @@ pub fn effective_rank_asymptotic(d: usize, beta: f64, tau: f64) -> Result<f64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn top_radial_curve_is_top_radial_and_its_slope_bit_for_bit() {
+        // The chart inversion's one-pass evaluations must be the functions they replace.
+        for d in [1, 2, 3, 17, 384, DIRECT_SUM_MAX, DIRECT_SUM_MAX + 1, 10_000] {
+            let curve = TopRadialCurve::new(d);
+            for alpha in [
+                0.0,
+                1e-12,
+                0.01,
+                0.37,
+                0.5,
+                1.0,
+                2.5,
+                40.0,
+                700.0,
+                f64::INFINITY,
+            ] {
+                let (r, slope) = curve.value_and_slope(alpha);
+                let expected = top_radial_unchecked(d, alpha);
+                assert_eq!(r.to_bits(), expected.to_bits(), "d = {d}, α = {alpha}");
+                assert_eq!(curve.value(alpha).to_bits(), expected.to_bits());
+                let mean = log_moments(d, 2.0 * alpha).0;
+                assert_eq!(slope.to_bits(), mean.to_bits(), "d = {d}, α = {alpha}");
+            }
+        }
+    }
     use proptest::prelude::*;
 
     fn close(a: f64, b: f64, rel: f64) -> bool {
