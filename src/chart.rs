@@ -257,7 +257,7 @@ fn invert_top_radial(k: usize, r: f64) -> f64 {
     let curve = orbit::TopRadialCurve::new(k);
     let (mut lo, mut hi) = (0.0f64, 1.0f64);
     let mut doublings = 0;
-    while curve.value(hi) < r {
+    while curve.value_and_slope(hi).0 < r {
         lo = hi;
         hi *= 2.0;
         doublings += 1;

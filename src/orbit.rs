@@ -441,8 +441,8 @@ fn clamp_radial(r: f64, half_log_d: f64) -> f64 {
 }
 
 /// The top-radial chart R_d and its slope R′_d(α) = E_{p(α)}[log i] of one width d at many α
-/// (the chart inversion's Newton steps). For d ≤ [`DIRECT_SUM_MAX`] the logarithms log i are
-/// computed once, and an evaluation of both costs two exponentials per rank (against one
+/// (the chart inversion's bracket and Newton steps). For d ≤ [`DIRECT_SUM_MAX`] the logarithms
+/// log i are computed once, and an evaluation of both costs two exponentials per rank (against one
 /// logarithm and one exponential for R, and three logarithms and one exponential for the slope,
 /// each time); beyond, the O(1) evaluations of [`top_radial`] and [`log_rank_mean`]. The value is
 /// [`top_radial`]'s, bit for bit (the same terms, summed in the same order).
@@ -464,16 +464,6 @@ impl TopRadialCurve {
         self.log_ranks
             .as_deref()
             .filter(|_| self.d > 1 && beta != f64::INFINITY)
-    }
-
-    /// R_d(α) for α ≥ 0.
-    pub(crate) fn value(&self, alpha: f64) -> f64 {
-        let beta = 2.0 * alpha;
-        let Some(logs) = self.direct(beta) else {
-            return top_radial_unchecked(self.d, alpha);
-        };
-        let s = neumaier_sum(logs.iter().map(|&l| (-beta * l).exp_m1()));
-        clamp_radial(direct_radial(self.d, s), 0.5 * (self.d as f64).ln())
     }
 
     /// (R_d(α), R′_d(α)) for α ≥ 0, in one pass over the ranks.
@@ -810,6 +800,7 @@ pub fn effective_rank_asymptotic(d: usize, beta: f64, tau: f64) -> Result<f64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
 
     #[test]
     fn top_radial_curve_is_top_radial_and_its_slope_bit_for_bit() {
@@ -831,13 +822,11 @@ mod tests {
                 let (r, slope) = curve.value_and_slope(alpha);
                 let expected = top_radial_unchecked(d, alpha);
                 assert_eq!(r.to_bits(), expected.to_bits(), "d = {d}, α = {alpha}");
-                assert_eq!(curve.value(alpha).to_bits(), expected.to_bits());
                 let mean = log_moments(d, 2.0 * alpha).0;
                 assert_eq!(slope.to_bits(), mean.to_bits(), "d = {d}, α = {alpha}");
             }
         }
     }
-    use proptest::prelude::*;
 
     fn close(a: f64, b: f64, rel: f64) -> bool {
         (a - b).abs() <= rel * b.abs().max(1e-300)
